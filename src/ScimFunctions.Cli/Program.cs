@@ -1,0 +1,1 @@
+return ScimFunctions.Cli.CliApp.Run(args);

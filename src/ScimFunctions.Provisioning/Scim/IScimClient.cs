@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+
+namespace ScimFunctions.Provisioning.Scim;
+
+/// <summary>Every SCIM call the engine makes. One implementation, two profiles (genesys, scim).
+/// Versions: every write takes the stored version (sent as If-Match when the target supports ETags)
+/// and every successful result carries the new one.</summary>
+public interface IScimClient
+{
+    ScimTargetCapabilities Capabilities { get; }
+
+    /// <summary>Requests sent so far (including retries), for counters and summaries.</summary>
+    ScimRequestCounts Counts { get; }
+
+    /// <summary>Creates a user. A create that timed out and then meets 409 is resolved by finding the
+    /// user by userName and returning it as created.</summary>
+    Task<ScimResult<ScimResource>> CreateUserAsync(JsonObject user, CancellationToken cancellationToken = default);
+
+    /// <summary>GET by id; with <paramref name="ifNoneMatch"/> a current version answers NotModified.</summary>
+    Task<ScimResult<ScimResource>> GetUserAsync(string id, string? ifNoneMatch = null, CancellationToken cancellationToken = default);
+
+    /// <summary>First user matching <c>attribute eq "value"</c> (quoted and escaped), or NotFound.
+    /// Inactive users are included (Genesys lists only active users without a filter).</summary>
+    Task<ScimResult<ScimResource>> FindUserAsync(string attribute, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>All users matching <paramref name="filter"/> (null: all), following every page.</summary>
+    IAsyncEnumerable<ScimResource> ListUsersAsync(string? filter = null, IReadOnlyList<string>? attributes = null, CancellationToken cancellationToken = default);
+
+    Task<ScimResult<ScimResource>> PatchUserAsync(string id, IReadOnlyList<ScimPatchOperation> operations, string? version, CancellationToken cancellationToken = default);
+
+    Task<ScimResult<ScimResource>> ReplaceUserAsync(string id, JsonObject user, string? version, CancellationToken cancellationToken = default);
+
+    /// <summary>DELETE; a 404 counts as success.</summary>
+    Task<ScimResult<bool>> DeleteUserAsync(string id, string? version, CancellationToken cancellationToken = default);
+
+    Task<ScimResult<ScimResource>> GetGroupAsync(string id, string? ifNoneMatch = null, CancellationToken cancellationToken = default);
+
+    Task<ScimResult<ScimResource>> FindGroupByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a group (scim profile with group creation enabled only).</summary>
+    Task<ScimResult<ScimResource>> CreateGroupAsync(string displayName, string? externalId, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds and removes members in PATCHes of at most <see cref="ScimTargetCapabilities.MemberPatchChunkSize"/>
+    /// values each; returns the group after the last chunk (its version current).</summary>
+    Task<ScimResult<ScimResource>> PatchGroupMembersAsync(string id, IReadOnlyCollection<string> add, IReadOnlyCollection<string> remove, string? version, CancellationToken cancellationToken = default);
+
+    Task<ScimResult<JsonObject>> GetServiceProviderConfigAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,56 @@
+using Azure.Messaging.ServiceBus;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.Notifications;
+
+namespace ScimFunctions;
+
+/// <summary>Everything the Functions host registers, in one place.</summary>
+public static class ScimFunctionsRegistration
+{
+    /// <summary>App setting with the queue name; the trigger reads it as <c>%ProvisioningQueueName%</c>.</summary>
+    public const string QueueNameSetting = "ProvisioningQueueName";
+
+    /// <summary>Connection prefix shared by the trigger and the sender (<c>ServiceBusConnection__fullyQualifiedNamespace</c>).</summary>
+    public const string ServiceBusConnection = "ServiceBusConnection";
+
+    public static FunctionsApplicationBuilder AddScimFunctions(this FunctionsApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+
+        // The Application Insights provider keeps only Warning and above unless its default rule goes.
+        services.Configure<LoggerFilterOptions>(options =>
+        {
+            var rule = options.Rules.FirstOrDefault(r => r.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
+            if (rule is not null)
+            {
+                options.Rules.Remove(rule);
+            }
+        });
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<NotificationOptions>()
+            .BindConfiguration(NotificationOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        // Identity-based in Azure (fullyQualifiedNamespace + credential), a connection string locally.
+        services.AddAzureClients(clients => clients.AddServiceBusClient(builder.Configuration.GetSection(ServiceBusConnection)));
+        services.AddSingleton(provider =>
+        {
+            var queueName = builder.Configuration[QueueNameSetting];
+            if (string.IsNullOrWhiteSpace(queueName))
+            {
+                throw new InvalidOperationException($"Setting {QueueNameSetting} is required: the Service Bus queue that carries work items.");
+            }
+
+            return provider.GetRequiredService<ServiceBusClient>().CreateSender(queueName);
+        });
+        services.AddSingleton<WorkQueue>();
+        return builder;
+    }
+}
