@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Microsoft.Extensions.Configuration;
 
 namespace ScimFunctions.Cli;
@@ -29,11 +30,36 @@ public static class CliApp
         return InvokeAsync(args, context);
     }
 
-    internal static Task<int> InvokeAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    internal static async Task<int> InvokeAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
         var root = new ScimfnCommands(context).Root;
         var parseResult = root.Parse(args);
+        var command = parseResult.CommandResult.Command;
+        // A mistyped option deserves its one-line error and a pointer, not three screens of help.
+        if (parseResult.Action is ParseErrorAction parseError && command != root)
+        {
+            parseError.ShowHelp = false;
+        }
+
         var configuration = new InvocationConfiguration { Output = context.Output, Error = context.Error };
-        return parseResult.InvokeAsync(configuration, cancellationToken);
+        var exitCode = await parseResult.InvokeAsync(configuration, cancellationToken);
+        if (parseResult.Errors.Count > 0 && command != root)
+        {
+            context.Error.WriteLine($"Run '{CommandPath(command)} --help' for the options.");
+        }
+
+        return exitCode;
+    }
+
+    private static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? symbol = command; symbol is Command c; symbol = symbol.Parents.FirstOrDefault())
+        {
+            names.Add(c is RootCommand ? "scimfn" : c.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
     }
 }
