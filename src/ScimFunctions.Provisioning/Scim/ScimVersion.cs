@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ScimFunctions.Provisioning.Scim;
@@ -22,7 +23,7 @@ internal static class ScimVersion
         var version = meta?[ScimAttributes.Version] switch
         {
             JsonValue value when value.TryGetValue<string>(out var text) => text,
-            JsonValue value when value.TryGetValue<long>(out var number) => number.ToString(),
+            JsonValue value when value.GetValueKind() == JsonValueKind.Number => value.ToJsonString(),
             _ => null,
         };
         return string.IsNullOrWhiteSpace(version) ? null : Quote(version.Trim());
