@@ -91,3 +91,11 @@ public sealed record DestructiveHold(DateTimeOffset Since, string Reason);
 
 /// <summary>Another writer changed the row since it was read: re-read and re-decide.</summary>
 public sealed class StateConflictException(string message, Exception? innerException = null) : Exception(message, innerException);
+
+/// <summary>The light view of a user row used to index members and count managed users.</summary>
+public sealed record UserKey(string ObjectId, string? ScimId, LifecycleState State)
+{
+    public bool IsActive => State == LifecycleState.Active && ScimId is not null;
+
+    public bool IsManaged => ScimId is not null && State is LifecycleState.Active or LifecycleState.Disabled;
+}

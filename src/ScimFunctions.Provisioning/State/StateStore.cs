@@ -62,6 +62,16 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         }
     }
 
+    /// <summary>Object id, target id and state of every user row, reading only those columns.</summary>
+    public async IAsyncEnumerable<UserKey> ListUserKeysAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        await foreach (var e in table.QueryAsync<TableEntity>(maxPerPage: 1000, select: ["PartitionKey", "ScimId", "State"], cancellationToken: cancellationToken))
+        {
+            yield return new UserKey(e.PartitionKey, e.GetString("ScimId"), Enum.TryParse<LifecycleState>(e.GetString("State"), out var s) ? s : LifecycleState.Failed);
+        }
+    }
+
     /// <summary>Mappings that point at <paramref name="scimId"/> (normally none or one).</summary>
     public async Task<IReadOnlyList<UserMapping>> FindUsersByScimIdAsync(string scimId, CancellationToken cancellationToken = default)
     {
