@@ -25,6 +25,8 @@ public sealed class ServiceBusTriggerAttribute : TriggerBindingAttribute
 
     public bool IsSessionsEnabled { get; set; }
 
+    // The Functions metadata source generator reads this default (as on the official attribute) and fails without it.
+    [DefaultValue(false)]
     public bool IsBatched { get; set; }
 
     public bool AutoCompleteMessages { get; set; } = true;

@@ -4,6 +4,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning;
 using ScimFunctions.Provisioning.Notifications;
 
 namespace ScimFunctions;
@@ -51,6 +52,11 @@ public static class ScimFunctionsRegistration
             return provider.GetRequiredService<ServiceBusClient>().CreateSender(queueName);
         });
         services.AddSingleton<WorkQueue>();
+
+        // The engine (State__*, Sync__* settings). It needs an IScimClient and an IDirectorySource:
+        // INTEGRATION: call services.AddScimTarget(builder.Configuration) and
+        // services.AddGraphDirectory(builder.Configuration) here once the scim and directory branches are merged.
+        services.AddProvisioningEngine(builder.Configuration);
         return builder;
     }
 }

@@ -213,7 +213,7 @@ public static class GraphNotificationParser
             }
             : null;
 
-    internal static bool IsSafeId(string id)
+    public static bool IsSafeId(string id)
     {
         if (id.Length is 0 or > MaxObjectIdLength)
         {

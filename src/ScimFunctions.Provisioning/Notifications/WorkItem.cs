@@ -21,7 +21,11 @@ public enum WorkItemKind
 /// <param name="SubscriptionId">Graph subscription id, when the item came from a notification.</param>
 /// <param name="TenantId">Entra tenant id, when known.</param>
 /// <param name="ReceivedAt">When the connector first saw the change (for Graph-to-target lag).</param>
-/// <param name="Source">Where it came from: <c>webhook</c>, <c>delta</c>, <c>cli</c>, <c>replay</c>.</param>
+/// <param name="Source">Where it came from: <c>webhook</c>, <c>delta</c>, <c>cli</c>, <c>replay</c>, <c>followup</c>.</param>
+/// <param name="Observed">Delta sweep only: the user exactly as the delta round returned it, so the processor
+/// needs no Graph read. Applied only when no newer read has been stored for the user since
+/// <paramref name="ObservedAt"/>; otherwise the processor reads Graph as for any other item.</param>
+/// <param name="ObservedAt">When <paramref name="Observed"/> (or a delta removal) was read.</param>
 public sealed record WorkItem(
     WorkItemKind Kind,
     string ObjectId,
@@ -29,7 +33,9 @@ public sealed record WorkItem(
     string? SubscriptionId,
     string? TenantId,
     DateTimeOffset ReceivedAt,
-    string Source = WorkItemSources.Webhook);
+    string Source = WorkItemSources.Webhook,
+    ScimFunctions.Provisioning.Directory.DirectoryUser? Observed = null,
+    DateTimeOffset? ObservedAt = null);
 
 public static class WorkItemSources
 {
@@ -37,6 +43,21 @@ public static class WorkItemSources
     public const string Delta = "delta";
     public const string Cli = "cli";
     public const string Replay = "replay";
+
+    /// <summary>Queued by the engine itself: a group whose member was just provisioned, a report whose manager was.</summary>
+    public const string FollowUp = "followup";
+}
+
+/// <summary>Change types the engine sets on items it queues (Graph's own are <c>updated</c> and <c>deleted</c>).</summary>
+public static class WorkItemChangeTypes
+{
+    public const string Updated = "updated";
+
+    /// <summary>Delta <c>@removed</c> with reason <c>deleted</c>: permanently deleted.</summary>
+    public const string Deleted = "deleted";
+
+    /// <summary>Delta <c>@removed</c> with reason <c>changed</c>: soft-deleted (restorable).</summary>
+    public const string SoftDeleted = "softdeleted";
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

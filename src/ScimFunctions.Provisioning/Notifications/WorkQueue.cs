@@ -5,7 +5,9 @@ namespace ScimFunctions.Provisioning.Notifications;
 
 /// <summary>A work item ready to send, with the MessageId that makes redeliveries collapse in the
 /// queue's duplicate detection.</summary>
-public sealed record QueuedWorkItem(WorkItem Item, string MessageId);
+/// <param name="NotBefore">Deliver no earlier than this (Service Bus scheduled enqueue): retries with
+/// backoff, follow-ups collapsed into one, group items a sweep wants after the users.</param>
+public sealed record QueuedWorkItem(WorkItem Item, string MessageId, DateTimeOffset? NotBefore = null);
 
 /// <summary>Puts work items on the provisioning queue: SessionId = object id so one object's changes
 /// are handled in order, a deterministic MessageId so duplicate detection drops redeliveries, and
@@ -60,8 +62,9 @@ public sealed class WorkQueue(ServiceBusSender sender)
         }
     }
 
-    public static ServiceBusMessage ToMessage(QueuedWorkItem item) =>
-        new(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(item.Item, WorkItemJsonContext.Default.WorkItem)))
+    public static ServiceBusMessage ToMessage(QueuedWorkItem item)
+    {
+        var message = new ServiceBusMessage(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(item.Item, WorkItemJsonContext.Default.WorkItem)))
         {
             MessageId = item.MessageId,
             // Lifecycle items are about a subscription; they still need a session to be received.
@@ -69,6 +72,13 @@ public sealed class WorkQueue(ServiceBusSender sender)
             ContentType = ContentType,
             Subject = item.Item.Kind.ToString(),
         };
+        if (item.NotBefore is { } notBefore)
+        {
+            message.ScheduledEnqueueTime = notBefore;
+        }
+
+        return message;
+    }
 
     /// <summary>Reads a message body back; throws <see cref="JsonException"/> naming the problem.</summary>
     public static WorkItem Parse(BinaryData body) =>

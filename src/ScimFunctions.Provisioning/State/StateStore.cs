@@ -1,0 +1,515 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using ScimFunctions.Provisioning.Directory;
+
+namespace ScimFunctions.Provisioning.State;
+
+/// <summary>The engine's memory in Azure Table Storage. Every update carries the row's ETag; a lost race
+/// surfaces as <see cref="StateConflictException"/> so the caller re-reads and re-decides. Tables are
+/// created on first use. Long values (delta links, member sets) are properties, never keys.</summary>
+public sealed class StateStore(TableServiceClient service, string tablePrefix = "ScimFn")
+{
+    private const string UserRow = "user";
+    private const string GroupRow = "group";
+    private const int ChunkChars = 30_000; // a string property holds 64 KiB of UTF-16
+    private const int MaxMemberChunks = 10;
+    private const int MaxPendingChunks = 4;
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new(StringComparer.Ordinal);
+    private long _writes;
+
+    /// <summary>Table writes this store made (inserts, updates, deletes; table creation excluded).</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    public string UsersTable => tablePrefix + "Users";
+    public string GroupsTable => tablePrefix + "Groups";
+    public string CursorsTable => tablePrefix + "Cursors";
+    public string SubscriptionsTable => tablePrefix + "Subscriptions";
+    public string StagedTable => tablePrefix + "Staged";
+    public string CountersTable => tablePrefix + "Counters";
+    public string PendingTable => tablePrefix + "Pending";
+
+    // ---------- users ----------
+
+    public async Task<UserMapping?> GetUserAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.Validate(objectId, "user object id"), UserRow, cancellationToken: cancellationToken);
+        return response.HasValue ? ToUser(response.Value!) : null;
+    }
+
+    /// <summary>Inserts (ETag default) or replaces with If-Match; returns the row with its new ETag.</summary>
+    public async Task<UserMapping> SaveUserAsync(UserMapping mapping, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        var entity = FromUser(mapping);
+        var etag = await WriteAsync(table, entity, mapping.ETag, $"user {mapping.ObjectId}", cancellationToken);
+        return mapping with { ETag = etag };
+    }
+
+    public async IAsyncEnumerable<UserMapping> ListUsersAsync(LifecycleState? state = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        var filter = state is { } s ? TableClient.CreateQueryFilter($"State eq {s.ToString()}") : null;
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
+        {
+            yield return ToUser(entity);
+        }
+    }
+
+    /// <summary>Object id, target id and state of every user row, reading only those columns.</summary>
+    public async IAsyncEnumerable<UserKey> ListUserKeysAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        await foreach (var e in table.QueryAsync<TableEntity>(maxPerPage: 1000, select: ["PartitionKey", "ScimId", "State"], cancellationToken: cancellationToken))
+        {
+            yield return new UserKey(e.PartitionKey, e.GetString("ScimId"), Enum.TryParse<LifecycleState>(e.GetString("State"), out var s) ? s : LifecycleState.Failed);
+        }
+    }
+
+    /// <summary>Mappings that point at <paramref name="scimId"/> (normally none or one).</summary>
+    public async Task<IReadOnlyList<UserMapping>> FindUsersByScimIdAsync(string scimId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        var result = new List<UserMapping>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"ScimId eq {scimId}"), cancellationToken: cancellationToken))
+        {
+            result.Add(ToUser(entity));
+        }
+
+        return result;
+    }
+
+    public async Task DeleteUserAsync(UserMapping mapping, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(UsersTable, cancellationToken);
+        await DeleteAsync(table, mapping.ObjectId, UserRow, mapping.ETag, cancellationToken);
+    }
+
+    // ---------- groups ----------
+
+    public async Task<GroupMapping?> GetGroupAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(GroupsTable, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.Validate(objectId, "group object id"), GroupRow, cancellationToken: cancellationToken);
+        return response.HasValue ? ToGroup(response.Value!) : null;
+    }
+
+    public async Task<GroupMapping> SaveGroupAsync(GroupMapping mapping, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(GroupsTable, cancellationToken);
+        var etag = await WriteAsync(table, FromGroup(mapping), mapping.ETag, $"group {mapping.ObjectId}", cancellationToken);
+        return mapping with { ETag = etag };
+    }
+
+    public async IAsyncEnumerable<GroupMapping> ListGroupsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(GroupsTable, cancellationToken);
+        await foreach (var entity in table.QueryAsync<TableEntity>(maxPerPage: 1000, cancellationToken: cancellationToken))
+        {
+            yield return ToGroup(entity);
+        }
+    }
+
+    // ---------- pending (an object waiting for another to be provisioned) ----------
+
+    /// <summary>Records that <paramref name="waiterKind"/> <paramref name="waiterId"/> waits for <paramref name="awaitedId"/>.</summary>
+    public async Task AddPendingAsync(string awaitedId, string waiterKind, string waiterId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(PendingTable, cancellationToken);
+        var entity = new TableEntity(TableKeys.Validate(awaitedId, "awaited object id"), TableKeys.Validate($"{waiterKind}-{waiterId}", "waiter key"))
+        {
+            ["WaiterKind"] = waiterKind,
+            ["WaiterId"] = waiterId,
+        };
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        Interlocked.Increment(ref _writes);
+    }
+
+    public async Task RemovePendingAsync(string awaitedId, string waiterKind, string waiterId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(PendingTable, cancellationToken);
+        await DeleteAsync(table, TableKeys.Validate(awaitedId, "awaited object id"), TableKeys.Validate($"{waiterKind}-{waiterId}", "waiter key"), ETag.All, cancellationToken);
+    }
+
+    /// <summary>Objects waiting for <paramref name="awaitedId"/>: (kind, id) pairs.</summary>
+    public async Task<IReadOnlyList<(string Kind, string Id)>> ListPendingAsync(string awaitedId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(PendingTable, cancellationToken);
+        var result = new List<(string, string)>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.Validate(awaitedId, "awaited object id")}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            result.Add((entity.GetString("WaiterKind") ?? "", entity.GetString("WaiterId") ?? ""));
+        }
+
+        return result;
+    }
+
+    // ---------- cursors ----------
+
+    public async Task<DeltaCursor> GetCursorAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(CursorsTable, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>("cursor", TableKeys.Validate(name, "cursor name"), cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return new DeltaCursor(name, null, null, null);
+        }
+
+        var e = response.Value!;
+        return new DeltaCursor(name, JoinChunks(e, "Link"), e.GetDateTimeOffset("UpdatedAt"), e.GetDateTimeOffset("LastFullResyncAt"), e.ETag);
+    }
+
+    public async Task<DeltaCursor> SaveCursorAsync(DeltaCursor cursor, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(CursorsTable, cancellationToken);
+        var entity = new TableEntity("cursor", TableKeys.Validate(cursor.Name, "cursor name"))
+        {
+            ["UpdatedAt"] = cursor.UpdatedAt,
+            ["LastFullResyncAt"] = cursor.LastFullResyncAt,
+        };
+        if (!SplitChunks(entity, "Link", cursor.Link, 8))
+        {
+            throw new InvalidOperationException($"The {cursor.Name} delta link is longer than the cursor row can hold.");
+        }
+
+        var etag = await WriteAsync(table, entity, cursor.ETag, $"cursor {cursor.Name}", cancellationToken);
+        return cursor with { ETag = etag };
+    }
+
+    // ---------- subscriptions ----------
+
+    public async Task<IReadOnlyList<GraphSubscription>> ListSubscriptionsAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(SubscriptionsTable, cancellationToken);
+        var result = new List<GraphSubscription>();
+        await foreach (var e in table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
+        {
+            result.Add(new GraphSubscription(e.GetString("SubscriptionId") ?? e.RowKey, e.GetString("Resource") ?? "", e.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue));
+        }
+
+        return result;
+    }
+
+    public async Task SaveSubscriptionAsync(GraphSubscription subscription, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(SubscriptionsTable, cancellationToken);
+        var entity = new TableEntity("subscription", TableKeys.Validate(subscription.Id, "subscription id"))
+        {
+            ["SubscriptionId"] = subscription.Id,
+            ["Resource"] = subscription.Resource,
+            ["ExpiresAt"] = subscription.ExpiresAt,
+        };
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
+        Interlocked.Increment(ref _writes);
+    }
+
+    public async Task DeleteSubscriptionAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(SubscriptionsTable, cancellationToken);
+        await DeleteAsync(table, "subscription", TableKeys.Validate(id, "subscription id"), ETag.All, cancellationToken);
+    }
+
+    // ---------- staged destructive actions and the hold ----------
+
+    public async Task<IReadOnlyList<StagedAction>> ListStagedAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(StagedTable, cancellationToken);
+        var result = new List<StagedAction>();
+        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"staged"}"), cancellationToken: cancellationToken))
+        {
+            result.Add(new StagedAction(e.GetString("ObjectId") ?? "", e.GetString("Action") ?? "", e.GetString("Reason") ?? "", e.GetDateTimeOffset("StagedAt") ?? default, e.GetString("ScimId")));
+        }
+
+        return result;
+    }
+
+    /// <summary>Stores the staged action unless the same one is already waiting; true when written.</summary>
+    public async Task<bool> StageAsync(StagedAction action, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(StagedTable, cancellationToken);
+        var rowKey = TableKeys.Validate($"{action.Action}-{action.ObjectId}", "staged action key");
+        var existing = await table.GetEntityIfExistsAsync<TableEntity>("staged", rowKey, cancellationToken: cancellationToken);
+        if (existing.HasValue)
+        {
+            return false;
+        }
+
+        var entity = new TableEntity("staged", rowKey)
+        {
+            ["ObjectId"] = action.ObjectId,
+            ["Action"] = action.Action,
+            ["Reason"] = action.Reason,
+            ["StagedAt"] = action.StagedAt,
+            ["ScimId"] = action.ScimId,
+        };
+        try
+        {
+            await table.AddEntityAsync(entity, cancellationToken);
+            Interlocked.Increment(ref _writes);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task RemoveStagedAsync(StagedAction action, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(StagedTable, cancellationToken);
+        await DeleteAsync(table, "staged", TableKeys.Validate($"{action.Action}-{action.ObjectId}", "staged action key"), ETag.All, cancellationToken);
+    }
+
+    public async Task<DestructiveHold?> GetHoldAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(StagedTable, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>("hold", "hold", cancellationToken: cancellationToken);
+        return response.HasValue ? new DestructiveHold(response.Value!.GetDateTimeOffset("Since") ?? default, response.Value.GetString("Reason") ?? "") : null;
+    }
+
+    public async Task SetHoldAsync(DestructiveHold hold, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(StagedTable, cancellationToken);
+        try
+        {
+            // The first trip wins; later ones keep its time and reason.
+            await table.AddEntityAsync(new TableEntity("hold", "hold") { ["Since"] = hold.Since, ["Reason"] = hold.Reason }, cancellationToken);
+            Interlocked.Increment(ref _writes);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 409)
+        {
+        }
+    }
+
+    public async Task ClearHoldAsync(CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(StagedTable, cancellationToken);
+        await DeleteAsync(table, "hold", "hold", ETag.All, cancellationToken);
+    }
+
+    // ---------- destructive-action counters per hour ----------
+
+    public async Task<(long Count, ETag ETag)> GetCounterAsync(string window, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(CountersTable, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>("destructive", TableKeys.Validate(window, "counter window"), cancellationToken: cancellationToken);
+        return response.HasValue ? (response.Value!.GetInt64("Count") ?? 0, response.Value.ETag) : (0, default);
+    }
+
+    /// <summary>Sets the window's count to <paramref name="count"/> if the row is still at <paramref name="etag"/>.</summary>
+    public async Task SetCounterAsync(string window, long count, ETag etag, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(CountersTable, cancellationToken);
+        var entity = new TableEntity("destructive", TableKeys.Validate(window, "counter window")) { ["Count"] = count };
+        await WriteAsync(table, entity, etag, $"counter {window}", cancellationToken);
+    }
+
+    // ---------- plumbing ----------
+
+    public async Task<TableClient> TableAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var lazy = _tables.GetOrAdd(name, n => new Lazy<Task<TableClient>>(() => CreateAsync(n)));
+        try
+        {
+            return await lazy.Value.WaitAsync(cancellationToken);
+        }
+        catch (RequestFailedException)
+        {
+            // A failed create must not be cached: the next call tries again.
+            _tables.TryRemove(new KeyValuePair<string, Lazy<Task<TableClient>>>(name, lazy));
+            throw;
+        }
+    }
+
+    private async Task<TableClient> CreateAsync(string name)
+    {
+        var client = service.GetTableClient(name);
+        await client.CreateIfNotExistsAsync();
+        return client;
+    }
+
+    private async Task<ETag> WriteAsync(TableClient table, TableEntity entity, ETag etag, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            Response response = etag == default
+                ? await table.AddEntityAsync(entity, cancellationToken)
+                : await table.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, cancellationToken);
+            Interlocked.Increment(ref _writes);
+            return response.Headers.ETag ?? default;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            throw new StateConflictException($"The {what} row was changed by another writer.", ex);
+        }
+    }
+
+    private async Task DeleteAsync(TableClient table, string partitionKey, string rowKey, ETag etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(partitionKey, rowKey, etag, cancellationToken);
+            Interlocked.Increment(ref _writes);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            throw new StateConflictException($"The row {partitionKey}/{rowKey} was changed by another writer.", ex);
+        }
+    }
+
+    private static TableEntity FromUser(UserMapping m)
+    {
+        var e = new TableEntity(TableKeys.Validate(m.ObjectId, "user object id"), UserRow)
+        {
+            ["ScimId"] = m.ScimId,
+            ["TargetVersion"] = m.TargetVersion,
+            ["ProjectionHash"] = m.ProjectionHash,
+            ["Projection"] = m.Projection is null ? null : JsonSerializer.Serialize(m.Projection, StateJsonContext.Default.IReadOnlyDictionaryStringString),
+            ["State"] = m.State.ToString(),
+            ["DisabledSince"] = m.DisabledSince,
+            ["Origin"] = m.Origin?.ToString(),
+            ["LastError"] = Truncate(m.LastError, 2000),
+            ["LastErrorAt"] = m.LastErrorAt,
+            ["LastLagSeconds"] = m.LastLagSeconds,
+            ["ObservedAt"] = m.ObservedAt,
+            ["AppliedAt"] = m.AppliedAt,
+            ["PendingManagerId"] = m.PendingManagerId,
+            ["RecreatedAt"] = m.RecreatedAt,
+        };
+        return e;
+    }
+
+    private static UserMapping ToUser(TableEntity e)
+    {
+        var projectionJson = e.GetString("Projection");
+        return new UserMapping(
+            e.PartitionKey,
+            e.GetString("ScimId"),
+            e.GetString("TargetVersion"),
+            e.GetString("ProjectionHash"),
+            projectionJson is null ? null : JsonSerializer.Deserialize(projectionJson, StateJsonContext.Default.IReadOnlyDictionaryStringString),
+            Enum.TryParse<LifecycleState>(e.GetString("State"), out var state) ? state : LifecycleState.Failed,
+            e.GetDateTimeOffset("DisabledSince"),
+            Enum.TryParse<MappingOrigin>(e.GetString("Origin"), out var origin) ? origin : null,
+            e.GetString("LastError"),
+            e.GetDateTimeOffset("LastErrorAt"),
+            e.GetDouble("LastLagSeconds"),
+            e.GetDateTimeOffset("ObservedAt"),
+            e.GetDateTimeOffset("AppliedAt"),
+            e.GetString("PendingManagerId"),
+            e.GetDateTimeOffset("RecreatedAt"),
+            e.ETag);
+    }
+
+    private static TableEntity FromGroup(GroupMapping m)
+    {
+        var e = new TableEntity(TableKeys.Validate(m.ObjectId, "group object id"), GroupRow)
+        {
+            ["ScimId"] = m.ScimId,
+            ["TargetVersion"] = m.TargetVersion,
+            ["State"] = m.State.ToString(),
+            ["DisplayName"] = Truncate(m.DisplayName, 1000),
+            ["MembersHash"] = m.MembersHash ?? (m.Members is null ? null : HashSet(m.Members)),
+            ["MemberCount"] = m.Members?.Count,
+            ["LastError"] = Truncate(m.LastError, 2000),
+            ["LastErrorAt"] = m.LastErrorAt,
+            ["AppliedAt"] = m.AppliedAt,
+        };
+        if (m.Members is not null && !SplitChunks(e, "Members", SerializeSet(m.Members), MaxMemberChunks))
+        {
+            // Too many to keep: the hash stays, and the target is read when the set is needed.
+            e["MembersStored"] = false;
+        }
+        else
+        {
+            e["MembersStored"] = m.Members is not null;
+        }
+
+        if (!SplitChunks(e, "Pending", SerializeSet(m.PendingMembers), MaxPendingChunks))
+        {
+            SplitChunks(e, "Pending", SerializeSet(m.PendingMembers.Take(3000).ToHashSet()), MaxPendingChunks);
+        }
+
+        return e;
+    }
+
+    private static GroupMapping ToGroup(TableEntity e)
+    {
+        var stored = e.GetBoolean("MembersStored") ?? false;
+        var membersJson = stored ? JoinChunks(e, "Members") : null;
+        var pendingJson = JoinChunks(e, "Pending");
+        return new GroupMapping(
+            e.PartitionKey,
+            e.GetString("ScimId"),
+            e.GetString("TargetVersion"),
+            Enum.TryParse<GroupState>(e.GetString("State"), out var state) ? state : GroupState.Unmatched,
+            e.GetString("DisplayName"),
+            membersJson is null ? null : DeserializeSet(membersJson),
+            e.GetString("MembersHash"),
+            pendingJson is null ? new HashSet<string>(StringComparer.Ordinal) : DeserializeSet(pendingJson),
+            e.GetString("LastError"),
+            e.GetDateTimeOffset("LastErrorAt"),
+            e.GetDateTimeOffset("AppliedAt"),
+            e.ETag);
+    }
+
+    public static string HashSet(IEnumerable<string> values)
+    {
+        var joined = string.Join('\n', values.Order(StringComparer.Ordinal));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(joined)).AsSpan(0, 16));
+    }
+
+    private static string SerializeSet(IEnumerable<string> values) =>
+        JsonSerializer.Serialize(values.Order(StringComparer.Ordinal).ToArray(), StateJsonContext.Default.StringArray);
+
+    private static HashSet<string> DeserializeSet(string json) =>
+        new(JsonSerializer.Deserialize(json, StateJsonContext.Default.StringArray) ?? [], StringComparer.Ordinal);
+
+    private static bool SplitChunks(TableEntity entity, string name, string? value, int maxChunks)
+    {
+        if (value is null)
+        {
+            return true;
+        }
+
+        var count = (value.Length + ChunkChars - 1) / ChunkChars;
+        if (count > maxChunks)
+        {
+            return false;
+        }
+
+        entity[name + "Chunks"] = count;
+        for (var i = 0; i < count; i++)
+        {
+            entity[$"{name}{i}"] = value.Substring(i * ChunkChars, Math.Min(ChunkChars, value.Length - (i * ChunkChars)));
+        }
+
+        return true;
+    }
+
+    private static string? JoinChunks(TableEntity entity, string name)
+    {
+        var count = entity.GetInt32(name + "Chunks");
+        if (count is null)
+        {
+            return null;
+        }
+
+        var builder = new StringBuilder();
+        for (var i = 0; i < count; i++)
+        {
+            builder.Append(entity.GetString($"{name}{i}"));
+        }
+
+        return builder.ToString();
+    }
+
+    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+}

@@ -1,0 +1,70 @@
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Notifications;
+using ScimFunctions.Provisioning.Scim;
+
+namespace ScimFunctions.Provisioning.Sync;
+
+/// <summary>The action words of <see cref="PlannedOperation.Action"/>.</summary>
+public static class PlanActions
+{
+    public const string Create = "create";
+    public const string Adopt = "adopt";
+    public const string Update = "update";
+    public const string Disable = "disable";
+    public const string Reactivate = "reactivate";
+    public const string Delete = "delete";
+    public const string Recreate = "recreate";
+    public const string AddMembers = "add-members";
+    public const string RemoveMembers = "remove-members";
+    public const string None = "none";
+    public const string Stage = "stage";
+    public const string Skip = "skip";
+    public const string Fail = "fail";
+}
+
+public static class ObjectKinds
+{
+    public const string User = "user";
+    public const string Group = "group";
+}
+
+/// <summary>Converge one user.</summary>
+/// <param name="Observed">The user as a delta round or a full enumeration saw it; saves the Graph read
+/// unless the mapping was written from a newer read (<paramref name="ObservedAt"/> older than the row's).</param>
+/// <param name="Removed">Delta reported the user removed (<c>@removed</c>): a leaver without a Graph read.</param>
+/// <param name="SeenAt">When the change was first seen (notification or sweep), for the lag metric.</param>
+public sealed record UserRequest(
+    string ObjectId,
+    DirectoryUser? Observed = null,
+    DateTimeOffset? ObservedAt = null,
+    RemovalReason? Removed = null,
+    DateTimeOffset? SeenAt = null);
+
+/// <summary>Converge one group.</summary>
+/// <param name="Observed">The group with its full member list, when the caller already read it.</param>
+/// <param name="VerifyTarget">Read the target group (If-None-Match) instead of trusting the stored member set: drift repair.</param>
+public sealed record GroupRequest(string ObjectId, DirectoryGroup? Observed = null, bool Removed = false, bool VerifyTarget = false, DateTimeOffset? SeenAt = null);
+
+/// <summary>Another object to converge because of what this one did (a group waiting for a new member,
+/// a report waiting for its manager, groups to drop a leaver from).</summary>
+public sealed record FollowUp(WorkItemKind Kind, string ObjectId, string Reason);
+
+/// <summary>Everything the engine decided about one user, for plans and <c>explain</c>.</summary>
+/// <param name="Found">The user exists in the directory.</param>
+/// <param name="OutOfScopeReason">Null when in scope.</param>
+/// <param name="Desired">The projection the target should hold (null for a leaver without data).</param>
+/// <param name="Stored">The last applied projection.</param>
+/// <param name="ChangedPaths">Owned SCIM paths that differ.</param>
+/// <param name="Patch">The PATCH operations that would be (or were) sent.</param>
+public sealed record UserDecision(
+    bool Found,
+    string? OutOfScopeReason,
+    IReadOnlyDictionary<string, string>? Desired,
+    IReadOnlyDictionary<string, string>? Stored,
+    IReadOnlyList<string> ChangedPaths,
+    IReadOnlyList<ScimPatchOperation> Patch,
+    string? PendingManagerId);
+
+public sealed record UserOutcome(string ObjectId, string Action, IReadOnlyList<PlannedOperation> Operations, IReadOnlyList<FollowUp> FollowUps, UserDecision? Decision);
+
+public sealed record GroupOutcome(string ObjectId, string Action, IReadOnlyList<PlannedOperation> Operations, int MembersAdded, int MembersRemoved, bool Unmatched, string? DisplayName);

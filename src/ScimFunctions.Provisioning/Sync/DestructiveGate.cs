@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.State;
+
+namespace ScimFunctions.Provisioning.Sync;
+
+/// <summary>Every disable and delete asks here first. Within the hourly limit the action is counted and
+/// allowed; beyond it the action is staged, a hold is set so nothing destructive runs, and an error
+/// event (3100) is logged until an operator releases or discards.</summary>
+public sealed class DestructiveGate(StateStore store, ThresholdOptions options, TimeProvider time, ILogger logger) : IDisposable
+{
+    private static readonly TimeSpan ManagedCountLifetime = TimeSpan.FromMinutes(5);
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private (DateTimeOffset At, long Count)? _managed;
+
+    public void Dispose() => _lock.Dispose();
+
+    /// <summary>True when the action may run now; false when it was staged.</summary>
+    public async Task<bool> AcquireAsync(string objectId, string action, string? scimId, string reason, RunContext run, CancellationToken cancellationToken = default)
+    {
+        if (run.BypassThreshold)
+        {
+            return true;
+        }
+
+        var now = time.GetUtcNow();
+        if (run.DryRun)
+        {
+            var hold = run.SimulatedHold || await store.GetHoldAsync(cancellationToken) is not null;
+            var window = ThresholdPolicy.Window(now);
+            var (count, _) = await store.GetCounterAsync(window, cancellationToken);
+            var managed = await ManagedCountAsync(cancellationToken);
+            if (hold || ThresholdPolicy.WouldExceed(options, count + run.SimulatedDestructive, managed))
+            {
+                run.SimulatedHold = true;
+                return false;
+            }
+
+            run.AddSimulatedDestructive();
+            return true;
+        }
+
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (await store.GetHoldAsync(cancellationToken) is { } hold)
+            {
+                await StageAsync(objectId, action, scimId, $"{reason}; destructive actions are on hold since {hold.Since:u}", cancellationToken);
+                return false;
+            }
+
+            var window = ThresholdPolicy.Window(now);
+            for (var attempt = 0; ; attempt++)
+            {
+                var (count, etag) = await store.GetCounterAsync(window, cancellationToken);
+                var managed = await ManagedCountAsync(cancellationToken);
+                if (ThresholdPolicy.WouldExceed(options, count, managed))
+                {
+                    var limit = ThresholdPolicy.Limit(options, managed);
+                    await store.SetHoldAsync(new DestructiveHold(now, $"{count} destructive actions this hour reached the limit of {limit} ({managed} managed users)"), cancellationToken);
+                    await StageAsync(objectId, action, scimId, $"{reason}; threshold of {limit} destructive actions per hour reached", cancellationToken);
+                    return false;
+                }
+
+                try
+                {
+                    await store.SetCounterAsync(window, count + 1, etag, cancellationToken);
+                    return true;
+                }
+                catch (StateConflictException) when (attempt < 10)
+                {
+                    // Another instance counted at the same time: read again.
+                }
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task StageAsync(string objectId, string action, string? scimId, string reason, CancellationToken cancellationToken)
+    {
+        if (await store.StageAsync(new StagedAction(objectId, action, reason, time.GetUtcNow(), scimId), cancellationToken))
+        {
+            EngineLog.Staged(logger, action, objectId, reason);
+        }
+    }
+
+    private async Task<long> ManagedCountAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_managed is { } m && now - m.At < ManagedCountLifetime)
+        {
+            return m.Count;
+        }
+
+        long count = 0;
+        await foreach (var key in store.ListUserKeysAsync(cancellationToken))
+        {
+            if (key.State is LifecycleState.Active or LifecycleState.Disabled)
+            {
+                count++;
+            }
+        }
+
+        _managed = (now, count);
+        return count;
+    }
+}
+
+/// <summary>What one run (a work item, a sync, a plan) may do, and what a dry run has pretended so far.</summary>
+public sealed class RunContext(bool dryRun, bool bypassThreshold = false, bool forceFollowUps = false)
+{
+    public bool DryRun { get; } = dryRun;
+
+    /// <summary>Released staged actions run past the threshold.</summary>
+    public bool BypassThreshold { get; } = bypassThreshold;
+
+    /// <summary>A redelivered work item recomputes follow-ups even when nothing changed (the first try may have lost them).</summary>
+    public bool ForceFollowUps { get; } = forceFollowUps;
+
+    private long _simulatedDestructive;
+
+    internal long SimulatedDestructive => Interlocked.Read(ref _simulatedDestructive);
+
+    internal void AddSimulatedDestructive() => Interlocked.Increment(ref _simulatedDestructive);
+
+    internal bool SimulatedHold { get; set; }
+
+    /// <summary>A dry run's view of users it would have created or changed (object id → target id or placeholder).</summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<string, string> SimulatedActive { get; } = new(StringComparer.Ordinal);
+}

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.State;
+
+namespace ScimFunctions.Provisioning.Sync;
+
+/// <summary>What RenewSubscriptions or a lifecycle item did to one subscription.</summary>
+public sealed record SubscriptionChange(string Resource, string SubscriptionId, string Action, DateTimeOffset ExpiresAt);
+
+/// <summary>Keeps one Graph subscription per resource (<c>users</c>, and <c>groups</c> when groups matter)
+/// alive: created when missing, renewed when it expires within <see cref="SyncOptions.SubscriptionRenewalHours"/>,
+/// recreated when Graph says it is gone, reauthorized on <c>reauthorizationRequired</c>.</summary>
+public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions graph, SyncOptions options, TimeProvider time, ILogger logger)
+{
+    public const string Users = "users";
+    public const string Groups = "groups";
+
+    public IReadOnlyList<string> Resources =>
+        options.Groups.Enabled || options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) ? [Users, Groups] : [Users];
+
+    public async Task<IReadOnlyList<SubscriptionChange>> EnsureAsync(CancellationToken cancellationToken = default)
+    {
+        var changes = new List<SubscriptionChange>();
+        var known = await store.ListSubscriptionsAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        foreach (var resource in Resources)
+        {
+            var current = known.Where(s => Same(s.Resource, resource)).OrderByDescending(s => s.ExpiresAt).ToList();
+            var keep = current.FirstOrDefault();
+            foreach (var extra in current.Skip(1))
+            {
+                await store.DeleteSubscriptionAsync(extra.Id, cancellationToken);
+            }
+
+            if (keep is not null && keep.ExpiresAt - now > TimeSpan.FromHours(options.SubscriptionRenewalHours))
+            {
+                changes.Add(new SubscriptionChange(resource, keep.Id, "current", keep.ExpiresAt));
+                continue;
+            }
+
+            if (keep is not null)
+            {
+                var renewed = await graph.RenewAsync(keep.Id, cancellationToken);
+                if (renewed is not null)
+                {
+                    await store.SaveSubscriptionAsync(renewed, cancellationToken);
+                    EngineLog.Subscription(logger, renewed.Id, resource, "renewed", renewed.ExpiresAt);
+                    changes.Add(new SubscriptionChange(resource, renewed.Id, "renewed", renewed.ExpiresAt));
+                    continue;
+                }
+
+                await store.DeleteSubscriptionAsync(keep.Id, cancellationToken);
+            }
+
+            changes.Add(await CreateAsync(resource, cancellationToken));
+        }
+
+        return changes;
+    }
+
+    /// <summary>Answers a lifecycle notification. Every event also calls for a delta sweep (the caller runs it):
+    /// changes made while delivery was paused are only found by delta.</summary>
+    public async Task<string> HandleLifecycleAsync(string subscriptionId, string lifecycleEvent, CancellationToken cancellationToken = default)
+    {
+        string action;
+        if (lifecycleEvent.Equals("reauthorizationRequired", StringComparison.OrdinalIgnoreCase))
+        {
+            if (await graph.ReauthorizeAsync(subscriptionId, cancellationToken))
+            {
+                action = "reauthorized";
+            }
+            else
+            {
+                await store.DeleteSubscriptionAsync(subscriptionId, cancellationToken);
+                await EnsureAsync(cancellationToken);
+                action = "gone; recreated";
+            }
+        }
+        else if (lifecycleEvent.Equals("subscriptionRemoved", StringComparison.OrdinalIgnoreCase))
+        {
+            await store.DeleteSubscriptionAsync(subscriptionId, cancellationToken);
+            await EnsureAsync(cancellationToken);
+            action = "recreated";
+        }
+        else
+        {
+            action = "delta sweep requested";
+        }
+
+        EngineLog.Lifecycle(logger, lifecycleEvent, subscriptionId, action);
+        return action;
+    }
+
+    private async Task<SubscriptionChange> CreateAsync(string resource, CancellationToken cancellationToken)
+    {
+        var created = await graph.CreateAsync(resource, cancellationToken);
+        await store.SaveSubscriptionAsync(created with { Resource = resource }, cancellationToken);
+        EngineLog.Subscription(logger, created.Id, resource, "created", created.ExpiresAt);
+        return new SubscriptionChange(resource, created.Id, "created", created.ExpiresAt);
+    }
+
+    private static bool Same(string stored, string resource) =>
+        stored.Trim('/').Equals(resource, StringComparison.OrdinalIgnoreCase);
+}

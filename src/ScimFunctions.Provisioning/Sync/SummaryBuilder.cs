@@ -1,0 +1,90 @@
+using ScimFunctions.Provisioning.Scim;
+
+namespace ScimFunctions.Provisioning.Sync;
+
+/// <summary>Accumulates outcomes of one run (thread-safe) into a <see cref="SyncSummary"/>.</summary>
+internal sealed class SummaryBuilder(ScimRequestCounts before)
+{
+    private readonly Lock _lock = new();
+    private readonly List<PlannedOperation> _operations = [];
+    private readonly List<ObjectFailure> _failures = [];
+    private readonly SortedSet<string> _unmatched = new(StringComparer.OrdinalIgnoreCase);
+    private int _created, _updated, _disabled, _deleted, _unchanged, _groupsUpdated, _membersAdded, _membersRemoved, _staged;
+
+    public void Add(UserOutcome outcome)
+    {
+        lock (_lock)
+        {
+            _operations.AddRange(outcome.Operations);
+            switch (outcome.Action)
+            {
+                case PlanActions.Create or PlanActions.Adopt or PlanActions.Recreate: _created++; break;
+                case PlanActions.Update or PlanActions.Reactivate: _updated++; break;
+                case PlanActions.Disable: _disabled++; break;
+                case PlanActions.Delete: _deleted++; break;
+                case PlanActions.None: _unchanged++; break;
+                case PlanActions.Stage: _staged++; break;
+                case PlanActions.Fail:
+                    _failures.Add(new ObjectFailure(ObjectKinds.User, outcome.ObjectId, (outcome.Operations.Count > 0 ? outcome.Operations[0].Reason : "failed")));
+                    break;
+            }
+        }
+    }
+
+    public void Add(GroupOutcome outcome)
+    {
+        lock (_lock)
+        {
+            _operations.AddRange(outcome.Operations);
+            if (outcome.MembersAdded + outcome.MembersRemoved > 0)
+            {
+                _groupsUpdated++;
+            }
+
+            _membersAdded += outcome.MembersAdded;
+            _membersRemoved += outcome.MembersRemoved;
+            if (outcome.Unmatched)
+            {
+                _unmatched.Add(outcome.DisplayName ?? outcome.ObjectId);
+            }
+        }
+    }
+
+    public void Fail(string kind, string objectId, string reason)
+    {
+        lock (_lock)
+        {
+            _failures.Add(new ObjectFailure(kind, objectId, reason));
+            _operations.Add(new PlannedOperation(kind, objectId, PlanActions.Fail, reason));
+        }
+    }
+
+    public void Note(PlannedOperation operation)
+    {
+        lock (_lock)
+        {
+            _operations.Add(operation);
+        }
+    }
+
+    public int FailureCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _failures.Count;
+            }
+        }
+    }
+
+    public SyncSummary Build(ScimRequestCounts after)
+    {
+        lock (_lock)
+        {
+            return new SyncSummary(_created, _updated, _disabled, _deleted, _unchanged, _groupsUpdated, _membersAdded, _membersRemoved,
+                _failures.Count, _staged, after.Requests - before.Requests, after.Writes - before.Writes,
+                _unmatched.ToList(), _failures.ToList(), _operations.ToList());
+        }
+    }
+}

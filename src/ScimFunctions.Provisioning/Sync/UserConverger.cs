@@ -1,0 +1,712 @@
+using Azure;
+using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Notifications;
+using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.State;
+
+namespace ScimFunctions.Provisioning.Sync;
+
+/// <summary>Turns "user X may have changed" into the fewest correct SCIM writes: joiner (adopt or create),
+/// mover (PATCH of changed owned attributes with the stored version), leaver (active=false, delete later),
+/// rejoin (reactivate the same target user). Reads the mapping row first; writes it last, with its ETag.</summary>
+public sealed class UserConverger(
+    StateStore store,
+    IDirectorySource directory,
+    IScimClient scim,
+    AttributeMapper mapper,
+    ScopeEvaluator scope,
+    DestructiveGate gate,
+    SyncOptions options,
+    ProvisioningMetrics metrics,
+    TimeProvider time,
+    ILogger logger)
+{
+    private const int StateConflictRetries = 5;
+
+    public async Task<UserOutcome> ConvergeAsync(UserRequest request, RunContext run, CancellationToken cancellationToken = default)
+    {
+        TableKeys.Validate(request.ObjectId, "user object id");
+        var read = new GraphRead();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await ConvergeOnceAsync(request, run, read, cancellationToken);
+            }
+            catch (StateConflictException) when (attempt < StateConflictRetries)
+            {
+                // Another writer changed the mapping row: read it again and decide again.
+                metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            }
+            catch (RequestFailedException ex) when (ex.Status != 400)
+            {
+                throw new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex);
+            }
+            catch (DirectoryUnavailableException ex)
+            {
+                throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing was decided.", ex.IsTransient, ex);
+            }
+        }
+    }
+
+    /// <summary>The Graph user, read at most once per convergence however often the row conflicts.</summary>
+    private sealed class GraphRead
+    {
+        public bool Done { get; set; }
+        public DirectoryUser? User { get; set; }
+        public DateTimeOffset At { get; set; }
+    }
+
+    private async Task<UserOutcome> ConvergeOnceAsync(UserRequest request, RunContext run, GraphRead read, CancellationToken cancellationToken)
+    {
+        var id = request.ObjectId;
+        var mapping = await store.GetUserAsync(id, cancellationToken);
+
+        // A snapshot (delta) older than the data the row was written from is not trusted: read Graph instead.
+        var snapshotUsable = request.ObservedAt is { } seen && (mapping?.ObservedAt is null || seen >= mapping.ObservedAt);
+        DirectoryUser? user;
+        DateTimeOffset observedAt;
+        bool gone;
+        if (request.Removed is not null && snapshotUsable)
+        {
+            user = null;
+            gone = true;
+            observedAt = request.ObservedAt!.Value;
+        }
+        else if (request.Observed is not null && snapshotUsable)
+        {
+            user = request.Observed;
+            gone = false;
+            observedAt = request.ObservedAt!.Value;
+        }
+        else
+        {
+            if (!read.Done)
+            {
+                read.At = time.GetUtcNow();
+                read.User = await directory.GetUserAsync(id, cancellationToken);
+                read.Done = true;
+            }
+
+            user = read.User;
+            gone = user is null;
+            observedAt = read.At;
+        }
+
+        if (gone)
+        {
+            var why = request.Removed is RemovalReason.HardDeleted ? "deleted in Entra" : request.Removed is RemovalReason.SoftDeleted ? "soft-deleted in Entra" : "not found in the directory";
+            return await LeaverAsync(mapping, null, why, observedAt, request, run, new UserDecision(false, null, null, mapping?.Projection, [], [], null), cancellationToken);
+        }
+
+        var outOfScope = await scope.OutOfScopeReasonAsync(user!, cancellationToken);
+        if (outOfScope is not null)
+        {
+            return await LeaverAsync(mapping, null, "left scope: " + outOfScope, observedAt, request, run, new UserDecision(true, outOfScope, null, mapping?.Projection, [], [], null), cancellationToken);
+        }
+
+        // The manager reference is the manager's target id, known only once the manager is provisioned.
+        string? managerScimId = null;
+        if (mapper.ManagerAttribute is not null && !string.IsNullOrEmpty(user!.ManagerId) && TableKeys.IsValid(user.ManagerId))
+        {
+            var manager = await store.GetUserAsync(user.ManagerId, cancellationToken);
+            managerScimId = manager is { IsProvisioned: true } ? manager.ScimId
+                : run.DryRun && run.SimulatedActive.ContainsKey(user.ManagerId) ? "(new)" : null;
+        }
+
+        var projection = mapper.Project(user!, managerScimId);
+        var desired = projection.Values;
+        var provisioned = mapping is { IsProvisioned: true };
+
+        if (!user!.AccountEnabled)
+        {
+            if (provisioned && mapping!.State == LifecycleState.Active)
+            {
+                return await LeaverAsync(mapping, desired, "account disabled in Entra", observedAt, request, run, Decision(true, desired, mapping, projection.PendingManagerId), cancellationToken);
+            }
+
+            return Done(id, provisioned ? PlanActions.None : PlanActions.Skip, provisioned ? "already disabled" : "account disabled in Entra; not provisioned",
+                Decision(true, desired, mapping, projection.PendingManagerId));
+        }
+
+        if (!provisioned)
+        {
+            return await JoinerAsync(mapping, user, projection, observedAt, request, run, cancellationToken);
+        }
+
+        return await MoverAsync(mapping!, projection, observedAt, request, run, cancellationToken);
+    }
+
+    // ---------------- joiner ----------------
+
+    private async Task<UserOutcome> JoinerAsync(UserMapping? existing, DirectoryUser user, ProjectionResult projection, DateTimeOffset observedAt, UserRequest request, RunContext run, CancellationToken cancellationToken)
+    {
+        var id = user.Id;
+        var desired = projection.Values;
+        var decision = Decision(true, desired, existing, projection.PendingManagerId);
+
+        // Look for the person on the target first: externalId is the anchor this connector writes.
+        var byExternalId = await scim.FindUserAsync(ScimAttributes.ExternalId, id, cancellationToken);
+        if (byExternalId.Outcome == ScimOutcome.Ok && byExternalId.Value is { } anchored)
+        {
+            return await AdoptAsync(existing, anchored, projection, observedAt, request, run, "target user carries this object id as externalId", cancellationToken);
+        }
+
+        EnsureSuccessOrNotFound(byExternalId, id, "look up by externalId");
+
+        if (!desired.TryGetValue(ScimAttributes.UserName, out var userName))
+        {
+            return await FailPermanentAsync(existing, id, FailureReasons.TargetRejectedValue, "The user has no value for userName (check the attribute mapping source).", run, decision, cancellationToken);
+        }
+
+        if (run.DryRun)
+        {
+            // Plan: a userName clash would be adopted or reported; a read tells which.
+            var byName = await scim.FindUserAsync(ScimAttributes.UserName, userName, cancellationToken);
+            if (byName.Outcome == ScimOutcome.Ok && byName.Value is { } named)
+            {
+                return await AdoptAsync(existing, named, projection, observedAt, request, run, "target user has the same userName", cancellationToken);
+            }
+
+            run.SimulatedActive[id] = "(new)";
+            return Done(id, PlanActions.Create, "new in scope; no target user with this externalId or userName", decision, Paths(desired.Keys));
+        }
+
+        var created = await scim.CreateUserAsync(ScimProjection.BuildCreateBody(desired, mapper), cancellationToken);
+        switch (created.Outcome)
+        {
+            case ScimOutcome.Ok when created.Value is { } resource:
+                var mapping = NewMapping(existing, id, resource, desired, projection.PendingManagerId, MappingOrigin.Created, observedAt, request);
+                mapping = await SaveAsync(mapping, existing, cancellationToken);
+                metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                RecordLag(request);
+                EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Create);
+                return Done(id, PlanActions.Create, "new in scope", decision, Paths(desired.Keys), await BecameActiveFollowUpsAsync(id, cancellationToken));
+
+            case ScimOutcome.Uniqueness:
+                // userName taken: the same person created earlier (a timed-out create) or an existing account.
+                var byName = await scim.FindUserAsync(ScimAttributes.UserName, userName, cancellationToken);
+                if (byName.Outcome == ScimOutcome.Ok && byName.Value is { } named)
+                {
+                    return await AdoptAsync(existing, named, projection, observedAt, request, run, "create met 409; target user has the same userName", cancellationToken);
+                }
+
+                EnsureSuccessOrNotFound(byName, id, "look up by userName");
+                return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken, $"The target refused the userName as taken (409) but no user with it can be found{Detail(created.Error)}.", run, decision, cancellationToken);
+
+            default:
+                return await FailFromResultAsync(existing, id, created.Outcome, created.Error, "create", run, decision, cancellationToken);
+        }
+    }
+
+    private async Task<UserOutcome> AdoptAsync(UserMapping? existing, ScimResource target, ProjectionResult projection, DateTimeOffset observedAt, UserRequest request, RunContext run, string why, CancellationToken cancellationToken)
+    {
+        var id = request.ObjectId;
+        var desired = projection.Values;
+        var targetExternalId = ScimProjection.ReadCurrent(target.Body, mapper).GetValueOrDefault(ScimAttributes.ExternalId)
+            ?? (target.Body[ScimAttributes.ExternalId]?.GetValue<string>());
+        var decision = Decision(true, desired, existing, projection.PendingManagerId);
+
+        // Plainly the same person: the anchor matches, or the userName matches and nobody else claims it.
+        if (!string.IsNullOrEmpty(targetExternalId) && !targetExternalId.Equals(id, StringComparison.OrdinalIgnoreCase))
+        {
+            return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken,
+                $"Target user {target.Id} has the same userName but belongs to another identity (its externalId differs); not adopted.", run, decision, cancellationToken);
+        }
+
+        var claims = await store.FindUsersByScimIdAsync(target.Id, cancellationToken);
+        if (claims.Any(c => c.ObjectId != id && c.State is LifecycleState.Active or LifecycleState.Disabled))
+        {
+            return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken,
+                $"Target user {target.Id} is already linked to another Entra user; not adopted.", run, decision, cancellationToken);
+        }
+
+        var current = ScimProjection.ReadCurrent(target.Body, mapper);
+        var ops = ScimProjection.Diff(current, desired, mapper);
+        var changed = ScimProjection.ChangedPaths(current, desired, mapper);
+        decision = decision with { Stored = current, ChangedPaths = changed, Patch = ops };
+        if (run.DryRun)
+        {
+            run.SimulatedActive[id] = target.Id;
+            return Done(id, PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {target.Id}" : $"target {target.Id}; patch {Paths(changed)}");
+        }
+
+        var resource = target;
+        if (ops.Count > 0)
+        {
+            resource = await PatchWithRetriesAsync(target.Id, ops, target.Version, desired, id, cancellationToken)
+                ?? throw new ProvisioningException(FailureReasons.TargetUserDeleted, $"Target user {target.Id} disappeared while being adopted.", isTransient: true);
+        }
+
+        var mapping = NewMapping(existing, id, resource, desired, projection.PendingManagerId, MappingOrigin.Adopted, observedAt, request);
+        await SaveAsync(mapping, existing, cancellationToken);
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        RecordLag(request);
+        EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Adopt);
+        return Done(id, PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}", await BecameActiveFollowUpsAsync(id, cancellationToken));
+    }
+
+    // ---------------- mover and rejoin ----------------
+
+    private async Task<UserOutcome> MoverAsync(UserMapping mapping, ProjectionResult projection, DateTimeOffset observedAt, UserRequest request, RunContext run, CancellationToken cancellationToken)
+    {
+        var id = mapping.ObjectId;
+        var desired = projection.Values;
+        var hash = ScimProjection.Hash(desired);
+        var reactivating = mapping.State == LifecycleState.Disabled;
+        var pendingChanged = !string.Equals(mapping.PendingManagerId, projection.PendingManagerId, StringComparison.Ordinal);
+
+        if (!reactivating && hash == mapping.ProjectionHash && mapping.Projection is not null && !pendingChanged && mapping.LastError is null)
+        {
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            EngineLog.Unchanged(logger, ObjectKinds.User, id, "projection unchanged");
+            var followUps = run.ForceFollowUps && !run.DryRun ? await BecameActiveFollowUpsAsync(id, cancellationToken) : [];
+            return Done(id, PlanActions.None, "mapped attributes unchanged", Decision(true, desired, mapping, projection.PendingManagerId), followUps: followUps);
+        }
+
+        var stored = mapping.Projection;
+        var version = mapping.TargetVersion;
+        if (stored is null)
+        {
+            // No record of what was applied (an old row): ask the target what it holds.
+            var got = await scim.GetUserAsync(mapping.ScimId!, cancellationToken: cancellationToken);
+            if (got.Outcome == ScimOutcome.NotFound)
+            {
+                return await TargetDeletedAsync(mapping, projection, observedAt, request, run, cancellationToken);
+            }
+
+            EnsureSuccess(got, id, "read");
+            stored = ScimProjection.ReadCurrent(got.Value!.Body, mapper);
+            version = got.Value.Version;
+        }
+
+        var ops = ScimProjection.Diff(stored, desired, mapper);
+        var changed = ScimProjection.ChangedPaths(stored, desired, mapper);
+        var decision = Decision(true, desired, mapping, projection.PendingManagerId) with { Stored = stored, ChangedPaths = changed, Patch = ops };
+        var action = reactivating ? PlanActions.Reactivate : ops.Count > 0 ? PlanActions.Update : PlanActions.None;
+        var reason = reactivating ? "back in scope and enabled in Entra within the grace period" : ops.Count > 0 ? "changed: " + Paths(changed) : "bookkeeping only";
+        if (run.DryRun)
+        {
+            return Done(id, action, reason, decision, ops.Count > 0 ? Paths(changed) : null);
+        }
+
+        ScimResource? resource = null;
+        if (ops.Count > 0)
+        {
+            resource = await PatchWithRetriesAsync(mapping.ScimId!, ops, version, desired, id, cancellationToken);
+            if (resource is null)
+            {
+                return await TargetDeletedAsync(mapping, projection, observedAt, request, run, cancellationToken);
+            }
+        }
+
+        var updated = mapping with
+        {
+            TargetVersion = resource?.Version ?? version,
+            ProjectionHash = hash,
+            Projection = desired,
+            State = LifecycleState.Active,
+            DisabledSince = null,
+            LastError = null,
+            LastErrorAt = null,
+            ObservedAt = observedAt,
+            AppliedAt = ops.Count > 0 ? time.GetUtcNow() : mapping.AppliedAt,
+            LastLagSeconds = ops.Count > 0 ? Lag(request) : mapping.LastLagSeconds,
+            PendingManagerId = projection.PendingManagerId,
+        };
+        await store.SaveUserAsync(updated, cancellationToken);
+        await UpdatePendingManagerAsync(id, mapping.PendingManagerId, projection.PendingManagerId, cancellationToken);
+
+        if (ops.Count > 0)
+        {
+            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            RecordLag(request);
+            var changedPaths = Paths(changed);
+            EngineLog.Updated(logger, ObjectKinds.User, id, mapping.ScimId, action, changedPaths);
+        }
+        else
+        {
+            EngineLog.Unchanged(logger, ObjectKinds.User, id, "row refreshed");
+        }
+
+        var follow = reactivating || run.ForceFollowUps ? await BecameActiveFollowUpsAsync(id, cancellationToken) : [];
+        return Done(id, action, reason, decision, ops.Count > 0 ? Paths(changed) : null, follow);
+    }
+
+    /// <summary>PATCH with If-Match; on a version conflict read the target, diff again from what it holds,
+    /// and retry (bounded). Null when the target user no longer exists.</summary>
+    private async Task<ScimResource?> PatchWithRetriesAsync(string scimId, List<ScimPatchOperation> ops, string? version, IReadOnlyDictionary<string, string> desired, string objectId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var patched = await scim.PatchUserAsync(scimId, ops, version, cancellationToken);
+            switch (patched.Outcome)
+            {
+                case ScimOutcome.Ok or ScimOutcome.NotModified:
+                    return patched.Value ?? new ScimResource(scimId, null, []);
+                case ScimOutcome.NotFound:
+                    return null;
+                case ScimOutcome.VersionConflict when attempt < options.ConflictRetries:
+                    metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                    var fresh = await scim.GetUserAsync(scimId, cancellationToken: cancellationToken);
+                    if (fresh.Outcome == ScimOutcome.NotFound)
+                    {
+                        return null;
+                    }
+
+                    EnsureSuccess(fresh, objectId, "re-read after a version conflict");
+                    var current = ScimProjection.ReadCurrent(fresh.Value!.Body, mapper);
+                    ops = ScimProjection.Diff(current, desired, mapper);
+                    version = fresh.Value.Version;
+                    if (ops.Count == 0)
+                    {
+                        // Someone (or an earlier try of ours) already wrote exactly this.
+                        return fresh.Value;
+                    }
+
+                    break;
+                case ScimOutcome.VersionConflict:
+                    throw new ProvisioningException(FailureReasons.VersionConflicts, $"Target user {scimId} kept changing: {options.ConflictRetries} version conflicts in a row.", isTransient: true);
+                default:
+                    ThrowFor(patched.Outcome, patched.Error, objectId, "patch");
+                    break;
+            }
+        }
+    }
+
+    private async Task<UserOutcome> TargetDeletedAsync(UserMapping mapping, ProjectionResult projection, DateTimeOffset observedAt, UserRequest request, RunContext run, CancellationToken cancellationToken)
+    {
+        var id = mapping.ObjectId;
+        var decision = Decision(true, projection.Values, mapping, projection.PendingManagerId);
+        if (!options.RecreateDeletedTargetUsers)
+        {
+            return await FailPermanentAsync(mapping, id, FailureReasons.TargetUserDeleted,
+                $"Target user {mapping.ScimId} was deleted on the target outside this connector; Sync__RecreateDeletedTargetUsers is false, so it is reported, not recreated.", run, decision, cancellationToken);
+        }
+
+        if (run.DryRun)
+        {
+            return Done(id, PlanActions.Recreate, "deleted on the target outside this connector", decision);
+        }
+
+        var created = await scim.CreateUserAsync(ScimProjection.BuildCreateBody(projection.Values, mapper), cancellationToken);
+        ScimResource resource;
+        if (created.Outcome == ScimOutcome.Ok && created.Value is not null)
+        {
+            resource = created.Value;
+        }
+        else if (created.Outcome == ScimOutcome.Uniqueness && projection.Values.TryGetValue(ScimAttributes.UserName, out var userName)
+            && await scim.FindUserAsync(ScimAttributes.UserName, userName, cancellationToken) is { Outcome: ScimOutcome.Ok, Value: { } found })
+        {
+            resource = found;
+        }
+        else
+        {
+            return await FailFromResultAsync(mapping, id, created.Outcome, created.Error, "recreate", run, decision, cancellationToken);
+        }
+
+        var now = time.GetUtcNow();
+        var updated = mapping with
+        {
+            ScimId = resource.Id,
+            TargetVersion = resource.Version,
+            ProjectionHash = ScimProjection.Hash(projection.Values),
+            Projection = projection.Values,
+            State = LifecycleState.Active,
+            DisabledSince = null,
+            Origin = MappingOrigin.Created,
+            LastError = null,
+            LastErrorAt = null,
+            ObservedAt = observedAt,
+            AppliedAt = now,
+            RecreatedAt = now,
+            PendingManagerId = projection.PendingManagerId,
+            LastLagSeconds = Lag(request),
+        };
+        await store.SaveUserAsync(updated, cancellationToken);
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Recreate);
+        return Done(id, PlanActions.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", decision, $"new target {resource.Id}", await BecameActiveFollowUpsAsync(id, cancellationToken));
+    }
+
+    // ---------------- leaver ----------------
+
+    private async Task<UserOutcome> LeaverAsync(UserMapping? mapping, IReadOnlyDictionary<string, string>? desiredWhileEnabled, string why, DateTimeOffset observedAt, UserRequest request, RunContext run, UserDecision decision, CancellationToken cancellationToken)
+    {
+        var id = request.ObjectId;
+        if (mapping is not { IsProvisioned: true })
+        {
+            var skipWhy = why + "; not provisioned";
+            EngineLog.Skipped(logger, ObjectKinds.User, id, skipWhy);
+            return Done(id, PlanActions.Skip, why + "; not provisioned", decision);
+        }
+
+        if (mapping.State == LifecycleState.Disabled)
+        {
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            var followUps = run.ForceFollowUps && !run.DryRun ? await LeaverFollowUpsAsync(mapping, cancellationToken) : [];
+            return Done(id, PlanActions.None, why + "; already disabled", decision, followUps: followUps);
+        }
+
+        var baseline = mapping.Projection ?? new Dictionary<string, string>();
+        var desired = ScimProjection.WithActive(desiredWhileEnabled ?? baseline, active: false);
+        var ops = ScimProjection.Diff(baseline, desired, mapper);
+        var changed = ScimProjection.ChangedPaths(baseline, desired, mapper);
+        decision = decision with { Desired = desired, ChangedPaths = changed, Patch = ops };
+
+        if (!await gate.AcquireAsync(id, PlanActions.Disable, mapping.ScimId, why, run, cancellationToken))
+        {
+            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            return Done(id, PlanActions.Stage, $"disable held: {why}; destructive threshold reached", decision, "disable");
+        }
+
+        if (run.DryRun)
+        {
+            return Done(id, PlanActions.Disable, why, decision, Paths(changed));
+        }
+
+        var resource = await PatchWithRetriesAsync(mapping.ScimId!, ops, mapping.TargetVersion, desired, id, cancellationToken);
+        var now = time.GetUtcNow();
+        var updated = mapping with
+        {
+            TargetVersion = resource?.Version ?? mapping.TargetVersion,
+            ProjectionHash = ScimProjection.Hash(desired),
+            Projection = desired,
+            State = LifecycleState.Disabled,
+            DisabledSince = now,
+            LastError = null,
+            LastErrorAt = null,
+            ObservedAt = observedAt,
+            AppliedAt = now,
+            LastLagSeconds = Lag(request),
+        };
+        await store.SaveUserAsync(updated, cancellationToken);
+        metrics.Disables.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        RecordLag(request);
+        var disabledWhy = resource is null ? why + " (already gone from the target)" : why;
+        EngineLog.Disabled(logger, id, mapping.ScimId, disabledWhy);
+        return Done(id, PlanActions.Disable, why, decision, Paths(changed), await LeaverFollowUpsAsync(mapping, cancellationToken));
+    }
+
+    /// <summary>DELETE of a user disabled longer than the grace period (PurgeDisabled). Confirms with the
+    /// directory first: a user who is back is converged instead; a failed read deletes nothing.</summary>
+    public async Task<UserOutcome> PurgeAsync(UserMapping mapping, RunContext run, CancellationToken cancellationToken = default)
+    {
+        var id = mapping.ObjectId;
+        var decision = new UserDecision(false, null, null, mapping.Projection, [], [], null);
+        if (mapping.State != LifecycleState.Disabled || mapping.ScimId is null || mapping.Origin is null)
+        {
+            return Done(id, PlanActions.Skip, "not a disabled user this connector created or adopted", decision);
+        }
+
+        DirectoryUser? user;
+        try
+        {
+            user = await directory.GetUserAsync(id, cancellationToken);
+        }
+        catch (DirectoryUnavailableException ex)
+        {
+            throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
+        }
+
+        if (user is not null && user.AccountEnabled && await scope.OutOfScopeReasonAsync(user, cancellationToken) is null)
+        {
+            // Back in Entra and in scope: not a leaver any more.
+            return await ConvergeAsync(new UserRequest(id, user, time.GetUtcNow()), run, cancellationToken);
+        }
+
+        var why = $"disabled since {mapping.DisabledSince:u}, past the {options.DisabledGraceDays}-day grace period";
+        if (!await gate.AcquireAsync(id, PlanActions.Delete, mapping.ScimId, why, run, cancellationToken))
+        {
+            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            return Done(id, PlanActions.Stage, $"delete held: {why}; destructive threshold reached", decision, "delete");
+        }
+
+        if (run.DryRun)
+        {
+            return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
+        }
+
+        var deleted = await scim.DeleteUserAsync(mapping.ScimId, mapping.TargetVersion, cancellationToken);
+        if (deleted.Outcome == ScimOutcome.VersionConflict)
+        {
+            // Changed on the target since it was disabled: delete what is there now (still ours, still a leaver).
+            metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            deleted = await scim.DeleteUserAsync(mapping.ScimId, null, cancellationToken);
+        }
+
+        if (!deleted.IsSuccess && deleted.Outcome != ScimOutcome.NotFound)
+        {
+            ThrowFor(deleted.Outcome, deleted.Error, id, "delete");
+        }
+
+        await store.SaveUserAsync(mapping with { State = LifecycleState.Deleted, TargetVersion = null, AppliedAt = time.GetUtcNow(), LastError = null, LastErrorAt = null }, cancellationToken);
+        metrics.Deletes.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        EngineLog.Deleted(logger, id, mapping.ScimId, why);
+        return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
+    }
+
+    // ---------------- follow-ups ----------------
+
+    /// <summary>Who was waiting for this user to be provisioned: reports (manager) and groups (membership).</summary>
+    private async Task<IReadOnlyList<FollowUp>> BecameActiveFollowUpsAsync(string objectId, CancellationToken cancellationToken)
+    {
+        var waiting = await store.ListPendingAsync(objectId, cancellationToken);
+        return waiting
+            .Where(w => TableKeys.IsValid(w.Id))
+            .Select(w => new FollowUp(w.Kind == ObjectKinds.Group ? WorkItemKind.Group : WorkItemKind.User, w.Id, w.Kind == ObjectKinds.Group ? "member provisioned" : "manager provisioned"))
+            .ToList();
+    }
+
+    /// <summary>Managed groups that still list the leaver as a member.</summary>
+    private async Task<IReadOnlyList<FollowUp>> LeaverFollowUpsAsync(UserMapping mapping, CancellationToken cancellationToken)
+    {
+        var result = new List<FollowUp>();
+        await foreach (var group in store.ListGroupsAsync(cancellationToken))
+        {
+            if (group.State == GroupState.Managed && (group.Members is null || group.Members.Contains(mapping.ScimId!)))
+            {
+                result.Add(new FollowUp(WorkItemKind.Group, group.ObjectId, "member left"));
+            }
+        }
+
+        return result;
+    }
+
+    private async Task UpdatePendingManagerAsync(string objectId, string? before, string? after, CancellationToken cancellationToken)
+    {
+        if (string.Equals(before, after, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (before is not null && TableKeys.IsValid(before))
+        {
+            await store.RemovePendingAsync(before, ObjectKinds.User, objectId, cancellationToken);
+        }
+
+        if (after is not null && TableKeys.IsValid(after))
+        {
+            await store.AddPendingAsync(after, ObjectKinds.User, objectId, cancellationToken);
+        }
+    }
+
+    // ---------------- helpers ----------------
+
+    private UserMapping NewMapping(UserMapping? existing, string id, ScimResource resource, IReadOnlyDictionary<string, string> desired, string? pendingManager, MappingOrigin origin, DateTimeOffset observedAt, UserRequest request) =>
+        new(id, resource.Id, resource.Version, ScimProjection.Hash(desired), desired, LifecycleState.Active, null, origin,
+            ObservedAt: observedAt, AppliedAt: time.GetUtcNow(), LastLagSeconds: Lag(request), PendingManagerId: pendingManager,
+            ETag: existing?.ETag ?? default);
+
+    private async Task<UserMapping> SaveAsync(UserMapping mapping, UserMapping? existing, CancellationToken cancellationToken)
+    {
+        var saved = await store.SaveUserAsync(mapping, cancellationToken);
+        await UpdatePendingManagerAsync(mapping.ObjectId, existing?.PendingManagerId, mapping.PendingManagerId, cancellationToken);
+        return saved;
+    }
+
+    private async Task<UserOutcome> FailFromResultAsync(UserMapping? existing, string id, ScimOutcome outcome, ScimError? error, string what, RunContext run, UserDecision decision, CancellationToken cancellationToken)
+    {
+        if (outcome is ScimOutcome.InvalidValue or ScimOutcome.Permanent or ScimOutcome.Uniqueness)
+        {
+            var reason = outcome == ScimOutcome.Uniqueness ? FailureReasons.UserNameTaken : outcome == ScimOutcome.InvalidValue ? FailureReasons.TargetRejectedValue : FailureReasons.Permanent;
+            return await FailPermanentAsync(existing, id, reason, $"The target refused the {what}{Detail(error)}.", run, decision, cancellationToken);
+        }
+
+        ThrowFor(outcome, error, id, what);
+        return null!; // unreachable: ThrowFor always throws here
+    }
+
+    /// <summary>A failure retrying cannot fix: stored on the row (so status shows it), then thrown for the host.</summary>
+    private async Task<UserOutcome> FailPermanentAsync(UserMapping? existing, string id, string reason, string message, RunContext run, UserDecision decision, CancellationToken cancellationToken)
+    {
+        if (run.DryRun)
+        {
+            return Done(id, PlanActions.Fail, message, decision, reason);
+        }
+
+        await RecordErrorAsync(id, $"{reason}: {message}", cancellationToken);
+        metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        throw new ProvisioningException(reason, message, isTransient: false);
+    }
+
+    /// <summary>Stores the error on the user's row (creating a <see cref="LifecycleState.Failed"/> row when there is none).</summary>
+    public async Task RecordErrorAsync(string objectId, string error, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; attempt < StateConflictRetries; attempt++)
+        {
+            var row = await store.GetUserAsync(objectId, cancellationToken);
+            var updated = row is null
+                ? new UserMapping(objectId, null, null, null, null, LifecycleState.Failed, null, null, error, time.GetUtcNow())
+                : row with { LastError = error, LastErrorAt = time.GetUtcNow() };
+            try
+            {
+                await store.SaveUserAsync(updated, cancellationToken);
+                return;
+            }
+            catch (StateConflictException)
+            {
+            }
+        }
+    }
+
+    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what)
+    {
+        var (reason, transient) = outcome switch
+        {
+            ScimOutcome.Throttled => (FailureReasons.Throttled, true),
+            ScimOutcome.Transient => (FailureReasons.TargetUnavailable, true),
+            ScimOutcome.Unauthorized => (FailureReasons.TargetUnauthorized, true),
+            ScimOutcome.VersionConflict => (FailureReasons.VersionConflicts, true),
+            ScimOutcome.InvalidValue => (FailureReasons.TargetRejectedValue, false),
+            ScimOutcome.Uniqueness => (FailureReasons.UserNameTaken, false),
+            _ => (FailureReasons.Permanent, false),
+        };
+        if (outcome == ScimOutcome.Throttled)
+        {
+            metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        }
+
+        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.", transient);
+    }
+
+    private void EnsureSuccess(ScimResult<ScimResource> result, string objectId, string what)
+    {
+        if (!result.IsSuccess || result.Value is null)
+        {
+            ThrowFor(result.Outcome, result.Error, objectId, what);
+        }
+    }
+
+    private void EnsureSuccessOrNotFound(ScimResult<ScimResource> result, string objectId, string what)
+    {
+        if (result.Outcome != ScimOutcome.NotFound)
+        {
+            EnsureSuccess(result, objectId, what);
+        }
+    }
+
+    private static string Detail(ScimError? error) =>
+        error is null ? "" : $" ({error.Status}{(error.ScimType is null ? "" : " " + error.ScimType)}: {Shorten(error.Detail)})";
+
+    private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
+
+    private double? Lag(UserRequest request) => request.SeenAt is { } seen ? Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds) : null;
+
+    private void RecordLag(UserRequest request)
+    {
+        if (Lag(request) is { } seconds)
+        {
+            metrics.Lag.Record(seconds, ProvisioningMetrics.Kind(ObjectKinds.User));
+        }
+    }
+
+    private static UserDecision Decision(bool found, IReadOnlyDictionary<string, string>? desired, UserMapping? mapping, string? pendingManager) =>
+        new(found, null, desired, mapping?.Projection, desired is null ? [] : [], [], pendingManager);
+
+    private static string Paths(IEnumerable<string> paths) => AttributeMapper.Paths(paths);
+
+    private static UserOutcome Done(string id, string action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
+        new(id, action, [new PlannedOperation(ObjectKinds.User, id, action, reason, detail)], followUps ?? [], decision);
+}
