@@ -25,7 +25,7 @@ public static class CliApp
             Console.Out,
             Console.Error,
             !Console.IsErrorRedirected,
-            new ProvisioningEngineFactory(),
+            new ProvisioningEngineFactory(TimeProvider.System),
             TimeProvider.System);
         return InvokeAsync(args, context);
     }

@@ -6,8 +6,7 @@ namespace ScimFunctions.Cli;
 /// <summary>An option that can also come from an app setting (environment variable) the Functions app reads.
 /// The command line wins over the setting; the setting wins over the default.</summary>
 /// <param name="Setting">The setting's name as an environment variable (<c>Scim__BaseUrl</c>).</param>
-/// <param name="IsSecret">Never shown, echoed or logged.</param>
-internal sealed record SettingOption(Option<string> Option, string Setting, string? Default = null, bool IsSecret = false)
+internal sealed record SettingOption(Option<string> Option, string Setting, string? Default = null)
 {
     /// <summary>The configuration key (<c>Scim:BaseUrl</c>), as <c>AddEnvironmentVariables</c> maps <c>Scim__BaseUrl</c>.</summary>
     public string Key => Setting.Replace("__", ":", StringComparison.Ordinal);
@@ -26,7 +25,7 @@ internal sealed record SettingOption(Option<string> Option, string Setting, stri
         return string.IsNullOrWhiteSpace(value) ? Default : value.Trim();
     }
 
-    public static SettingOption Create(string name, string setting, string description, string? defaultValue = null, bool isSecret = false, string? helpName = null)
+    public static SettingOption Create(string name, string setting, string description, string? defaultValue = null, string? helpName = null)
     {
         var text = $"{description} Setting: {setting}.";
         if (defaultValue is not null)
@@ -35,7 +34,7 @@ internal sealed record SettingOption(Option<string> Option, string Setting, stri
         }
 
         var option = new Option<string>(name) { Description = text, HelpName = helpName };
-        return new SettingOption(option, setting, defaultValue, isSecret);
+        return new SettingOption(option, setting, defaultValue);
     }
 }
 
@@ -50,28 +49,28 @@ internal sealed class CliSettings
     public const string DefaultState = "UseDevelopmentStorage=true";
 
     public SettingOption Directory { get; } = SettingOption.Create(
-        "--directory", "Directory__Source",
-        "Where users and groups come from: 'graph' (Microsoft Graph, app-only credentials from the Graph__ settings or --graph-token) or the path of a directory snapshot file (JSON).",
+        "--directory", "Scimfn__Directory",
+        "Where users and groups come from: 'graph' (Microsoft Graph, signed in as the Graph__Credential setting says, or with --graph-token) or the path of a directory snapshot file (JSON, see docs/directory.md).",
         GraphDirectory, helpName: "graph|PATH.json");
 
     public SettingOption GraphUrl { get; } = SettingOption.Create(
         "--graph-url", "Graph__BaseUrl", "Microsoft Graph base URL (a Graph test double, a national cloud).", DefaultGraphUrl, helpName: "URL");
 
     public SettingOption GraphToken { get; } = SettingOption.Create(
-        "--graph-token", "Graph__AccessToken",
-        "A Graph bearer token obtained elsewhere, instead of app-only credentials. Prefer the setting: a command line is visible to other users of the machine.",
-        isSecret: true, helpName: "TOKEN");
+        "--graph-token", "Graph__StaticToken",
+        "A Graph bearer token obtained elsewhere (implies Graph__Credential=token). Prefer the setting: a command line is visible to other users of the machine.",
+        helpName: "TOKEN");
 
     public SettingOption Target { get; } = SettingOption.Create(
-        "--target", "Scim__Target", "The kind of SCIM target: 'genesys' (Genesys Cloud) or 'scim' (any RFC 7644 server).", GenesysTarget, helpName: "genesys|scim");
+        "--target", "Scim__Profile", "The kind of SCIM target: 'genesys' (Genesys Cloud) or 'scim' (any RFC 7644 server).", GenesysTarget, helpName: "genesys|scim");
 
     public SettingOption ScimUrl { get; } = SettingOption.Create(
         "--scim-url", "Scim__BaseUrl", "SCIM base URL of the target, e.g. https://api.mypurecloud.com/api/v2/scim/v2.", helpName: "URL");
 
     public SettingOption ScimToken { get; } = SettingOption.Create(
-        "--scim-token", "Scim__AccessToken",
-        "A static bearer token for the target (required for --target scim; for genesys instead of client credentials). Prefer the setting: a command line is visible to other users of the machine.",
-        isSecret: true, helpName: "TOKEN");
+        "--scim-token", "Scim__BearerToken",
+        "The bearer token the SCIM server issued (--target scim; Genesys Cloud uses the client credentials below). Prefer the setting: a command line is visible to other users of the machine.",
+        helpName: "TOKEN");
 
     public SettingOption GenesysClientId { get; } = SettingOption.Create(
         "--genesys-client-id", "Scim__ClientId", "Genesys Cloud OAuth client id (client credentials grant).", helpName: "ID");
@@ -79,19 +78,21 @@ internal sealed class CliSettings
     public SettingOption GenesysClientSecret { get; } = SettingOption.Create(
         "--genesys-client-secret", "Scim__ClientSecret",
         "Genesys Cloud OAuth client secret. Prefer the setting: a command line is visible to other users of the machine.",
-        isSecret: true, helpName: "SECRET");
+        helpName: "SECRET");
 
     public SettingOption GenesysLoginUrl { get; } = SettingOption.Create(
         "--genesys-login-url", "Scim__LoginUrl",
-        "Genesys Cloud login base URL; /oauth/token is appended. Default: derived from the region of --scim-url (https://api.X/... gives https://login.X).",
+        "Genesys Cloud login base URL; /oauth/token is appended. Default: derived from --scim-url (https://api.REGION/... gives https://login.REGION; a loopback emulator URL gives its own origin).",
         helpName: "URL");
 
     public SettingOption State { get; } = SettingOption.Create(
         "--state", "State__ConnectionString",
         "Table Storage connection string for the mapping state shared with the functions, or a table service URI (https://ACCOUNT.table.core.windows.net, signed in with DefaultAzureCredential).",
-        DefaultState, isSecret: true, helpName: "CONNECTION_STRING");
+        DefaultState, helpName: "CONNECTION_STRING");
 
     public IReadOnlyList<SettingOption> DirectoryOptions => [Directory, GraphUrl, GraphToken];
 
     public IReadOnlyList<SettingOption> TargetOptions => [Target, ScimUrl, ScimToken, GenesysClientId, GenesysClientSecret, GenesysLoginUrl];
+
+    public IReadOnlyList<SettingOption> All => [.. DirectoryOptions, .. TargetOptions, State];
 }

@@ -1,31 +1,30 @@
 using System.CommandLine;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.State;
 
 namespace ScimFunctions.Cli;
 
 /// <summary>A usage or configuration error: one line naming the option or setting; exit code 1.</summary>
 internal sealed class CliUsageException(string message) : Exception(message);
 
-/// <param name="SnapshotPath">A snapshot file; null for Microsoft Graph.</param>
-/// <param name="GraphToken">A static Graph token; null for app-only credentials from the Graph__ settings.</param>
-internal sealed record DirectoryChoice(string? SnapshotPath, Uri GraphUrl, string? GraphToken);
+/// <summary>What the engine is built from: the app settings (environment) overlaid with the command line's values
+/// under the same keys, so the engine's, the SCIM client's and the directory's own registrations read them.</summary>
+/// <param name="Connected">The command talks to the directory and the target; otherwise only Table Storage is used.</param>
+/// <param name="SnapshotPath">The snapshot file to read instead of Microsoft Graph (connected commands only).</param>
+internal sealed record EngineSettings(bool Connected, string? SnapshotPath, IConfiguration Settings);
 
-/// <param name="Kind"><see cref="CliSettings.GenesysTarget"/> or <see cref="CliSettings.ScimTarget"/>.</param>
-/// <param name="Token">A static bearer token; when set, client credentials are not used.</param>
-/// <param name="LoginUrl">Genesys login base URL (client credentials only).</param>
-internal sealed record TargetChoice(string Kind, Uri ScimUrl, string? Token, string? ClientId, string? ClientSecret, Uri? LoginUrl);
-
-/// <summary>What a command needs, validated, plus the settings as the engine's registrations read them:
-/// the environment overlaid with the command line's values under the same keys.</summary>
-internal sealed record EngineSettings(DirectoryChoice? Directory, TargetChoice? Target, string StateConnection, IConfiguration Settings);
-
-/// <summary>Turns options and settings into <see cref="EngineSettings"/>, or a one-line error.</summary>
+/// <summary>Turns options and settings into <see cref="EngineSettings"/> and checks them with the components'
+/// own validators, so a mistake is reported before anything is contacted, as one line naming the option.</summary>
 internal sealed class EngineSettingsResolver(CliSettings options, IConfiguration settings)
 {
-    public EngineSettings Resolve(ParseResult parseResult, bool needsDirectory, bool needsTarget)
+    public EngineSettings Resolve(ParseResult parseResult, bool connected)
     {
         var overrides = new Dictionary<string, string?>();
-        string? Get(SettingOption option)
+        string? Put(SettingOption option)
         {
             var value = option.Resolve(parseResult, settings);
             if (value is not null)
@@ -36,98 +35,118 @@ internal sealed class EngineSettingsResolver(CliSettings options, IConfiguration
             return value;
         }
 
-        var directory = needsDirectory ? ResolveDirectory(Get) : null;
-        var target = needsTarget ? ResolveTarget(Get) : null;
-        var state = Get(options.State) ?? CliSettings.DefaultState;
+        string? snapshot = null;
+        if (connected)
+        {
+            foreach (var option in options.TargetOptions)
+            {
+                Put(option);
+            }
 
+            Put(options.GraphUrl);
+            if (Put(options.GraphToken) is not null)
+            {
+                overrides[$"{GraphOptions.Section}:{nameof(GraphOptions.Credential)}"] = GraphCredentialKinds.Token;
+            }
+
+            snapshot = ResolveSnapshot(options.Directory.Resolve(parseResult, settings) ?? CliSettings.GraphDirectory);
+        }
+
+        ResolveState(parseResult, overrides);
         var merged = new ConfigurationBuilder().AddConfiguration(settings).AddInMemoryCollection(overrides).Build();
-        return new EngineSettings(directory, target, state, merged);
+        Validate(merged, connected, graph: connected && snapshot is null);
+        return new EngineSettings(connected, snapshot, merged);
     }
 
-    private DirectoryChoice ResolveDirectory(Func<SettingOption, string?> get)
+    /// <summary>"Setting Scim__ClientId is required" becomes "--genesys-client-id (setting Scim__ClientId) is required".</summary>
+    public string NameOptions(string message)
     {
-        var source = get(options.Directory) ?? CliSettings.GraphDirectory;
-        var graphUrl = AbsoluteHttpUrl(options.GraphUrl, get(options.GraphUrl) ?? CliSettings.DefaultGraphUrl);
-        var token = get(options.GraphToken);
+        foreach (var option in options.All)
+        {
+            message = message.Replace($"Setting {option.Setting}", option.Names, StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+
+    private string? ResolveSnapshot(string source)
+    {
         if (string.Equals(source, CliSettings.GraphDirectory, StringComparison.OrdinalIgnoreCase))
-        {
-            return new DirectoryChoice(null, graphUrl, token);
-        }
-
-        var path = Path.GetFullPath(source);
-        if (!File.Exists(path))
-        {
-            throw new CliUsageException($"{options.Directory.Names}: no snapshot file at '{source}' (give 'graph' or the path of a snapshot JSON file).");
-        }
-
-        return new DirectoryChoice(path, graphUrl, token);
-    }
-
-    private TargetChoice ResolveTarget(Func<SettingOption, string?> get)
-    {
-        var kind = (get(options.Target) ?? CliSettings.GenesysTarget).ToLowerInvariant();
-        if (kind is not (CliSettings.GenesysTarget or CliSettings.ScimTarget))
-        {
-            throw new CliUsageException($"{options.Target.Names} must be '{CliSettings.GenesysTarget}' or '{CliSettings.ScimTarget}', not '{kind}'.");
-        }
-
-        var scimUrlText = get(options.ScimUrl)
-            ?? throw new CliUsageException($"{options.ScimUrl.Names} is required: the SCIM base URL of the target, e.g. https://api.mypurecloud.com/api/v2/scim/v2.");
-        var scimUrl = AbsoluteHttpUrl(options.ScimUrl, scimUrlText);
-        var token = get(options.ScimToken);
-        var clientId = get(options.GenesysClientId);
-        var clientSecret = get(options.GenesysClientSecret);
-        if (token is not null)
-        {
-            return new TargetChoice(kind, scimUrl, token, null, null, null);
-        }
-
-        if (kind == CliSettings.ScimTarget)
-        {
-            throw new CliUsageException($"{options.ScimToken.Names} is required for --target scim: the bearer token the SCIM server accepts.");
-        }
-
-        if (clientId is null || clientSecret is null)
-        {
-            var missing = clientId is null ? options.GenesysClientId : options.GenesysClientSecret;
-            throw new CliUsageException($"{missing.Names} is required for --target genesys unless {options.ScimToken.Names} is given: Genesys Cloud OAuth client credentials.");
-        }
-
-        var loginText = get(options.GenesysLoginUrl);
-        Uri loginUrl;
-        if (loginText is not null)
-        {
-            loginUrl = AbsoluteHttpUrl(options.GenesysLoginUrl, loginText);
-        }
-        else
-        {
-            loginUrl = GenesysLoginUrlFor(scimUrl)
-                ?? throw new CliUsageException($"{options.GenesysLoginUrl.Names} is required: it cannot be derived from --scim-url host '{scimUrl.Host}' (expected api.REGION-DOMAIN).");
-        }
-
-        return new TargetChoice(kind, scimUrl, null, clientId, clientSecret, loginUrl);
-    }
-
-    /// <summary>Genesys Cloud serves the API on api.{region domain} and tokens on login.{region domain}.</summary>
-    public static Uri? GenesysLoginUrlFor(Uri scimUrl)
-    {
-        const string api = "api.";
-        var host = scimUrl.Host;
-        if (!host.StartsWith(api, StringComparison.OrdinalIgnoreCase) || !host[api.Length..].Contains('.', StringComparison.Ordinal))
         {
             return null;
         }
 
-        return new Uri($"https://login.{host[api.Length..]}");
+        var path = Path.GetFullPath(source);
+        return File.Exists(path)
+            ? path
+            : throw new CliUsageException($"{options.Directory.Names}: no snapshot file at '{source}' (give 'graph' or the path of a snapshot JSON file).");
     }
 
-    private static Uri AbsoluteHttpUrl(SettingOption option, string value)
+    /// <summary>--state takes a connection string or a table service URI; without it the settings decide,
+    /// and only when they name no account does the local default (Azurite) apply.</summary>
+    private void ResolveState(ParseResult parseResult, Dictionary<string, string?> overrides)
     {
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        const string connectionKey = $"{StateOptions.Section}:{nameof(StateOptions.ConnectionString)}";
+        const string uriKey = $"{StateOptions.Section}:{nameof(StateOptions.TableServiceUri)}";
+        var value = parseResult.GetValue(options.State.Option)?.Trim();
+        if (string.IsNullOrEmpty(value))
         {
-            throw new CliUsageException($"{option.Names} must be an absolute http(s) URL, not '{value}'.");
+            if (string.IsNullOrWhiteSpace(settings[connectionKey]) && string.IsNullOrWhiteSpace(settings[uriKey]))
+            {
+                overrides[connectionKey] = CliSettings.DefaultState;
+            }
+
+            return;
         }
 
-        return uri;
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+        {
+            overrides[uriKey] = value;
+            overrides[connectionKey] = "";
+        }
+        else
+        {
+            overrides[connectionKey] = value;
+        }
+    }
+
+    private void Validate(IConfiguration merged, bool connected, bool graph)
+    {
+        var failures = new List<string>();
+        var state = merged.GetSection(StateOptions.Section).Get<StateOptions>() ?? new StateOptions();
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(state, new ValidationContext(state), results, validateAllProperties: true);
+        failures.AddRange(results.Select(r => r.ErrorMessage ?? "Invalid State setting."));
+
+        if (connected)
+        {
+            var scim = merged.GetSection(ScimOptions.Section).Get<ScimOptions>() ?? new ScimOptions();
+            if (!string.Equals(scim.Profile, CliSettings.ScimTarget, StringComparison.OrdinalIgnoreCase)
+                && !string.IsNullOrWhiteSpace(scim.BearerToken) && (string.IsNullOrWhiteSpace(scim.ClientId) || string.IsNullOrWhiteSpace(scim.ClientSecret)))
+            {
+                // The SCIM client signs in to Genesys Cloud with client credentials only (it refreshes its own tokens).
+                failures.Add($"{options.ScimToken.Names} is not used for --target genesys yet: give {options.GenesysClientId.Names} and {options.GenesysClientSecret.Names}.");
+            }
+
+            failures.AddRange(ScimRegistration.Validate(scim));
+        }
+
+        if (graph)
+        {
+            try
+            {
+                GraphOptionsValidator.ThrowIfInvalid(merged.GetSection(GraphOptions.Section).Get<GraphOptions>() ?? new GraphOptions());
+            }
+            catch (OptionsValidationException ex)
+            {
+                failures.AddRange(ex.Failures);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            // One line: the first problem; fixing it reveals the next.
+            throw new CliUsageException(NameOptions(failures[0]));
+        }
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ScimFunctions.Cli.Samples;
 using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Cli;
 
@@ -31,6 +32,9 @@ internal sealed class ScimfnCommands
         Root.Options.Add(_verbose);
         Root.Subcommands.Add(SyncCommand());
         Root.Subcommands.Add(PlanCommand());
+        Root.Subcommands.Add(StatusCommand());
+        Root.Subcommands.Add(ExplainCommand());
+        Root.Subcommands.Add(StagedCommand());
         Root.Subcommands.Add(GenerateSamplesCommand());
     }
 
@@ -39,21 +43,101 @@ internal sealed class ScimfnCommands
     private Command SyncCommand()
     {
         var command = new Command("sync", "Converge the target to the directory for everything in scope (users, then groups), using and updating the functions' Table Storage state.");
-        AddConnectionOptions(command);
         command.Options.Add(_dryRun);
         command.Options.Add(_json);
-        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, () =>
-            SyncAsync(parseResult, parseResult.GetValue(_dryRun), showPlan: false, cancellationToken), cancellationToken));
+        AddConnectionOptions(command);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: true, (engine, ct) =>
+            SyncAsync(engine, parseResult.GetValue(_dryRun), showPlan: false, parseResult.GetValue(_json), ct), cancellationToken));
         return command;
     }
 
     private Command PlanCommand()
     {
         var command = new Command("plan", "The same as 'sync --dry-run', with a table of the operations and the reason for each. Writes nothing.");
-        AddConnectionOptions(command);
         command.Options.Add(_json);
-        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, () =>
-            SyncAsync(parseResult, dryRun: true, showPlan: true, cancellationToken), cancellationToken));
+        AddConnectionOptions(command);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: true, (engine, ct) =>
+            SyncAsync(engine, dryRun: true, showPlan: true, parseResult.GetValue(_json), ct), cancellationToken));
+        return command;
+    }
+
+    private Command StatusCommand()
+    {
+        var command = new Command("status", "Mapped users and groups by state, the last sweep, subscription expiries, failed objects with their last error, staged actions. Reads Table Storage only; exits 2 when objects failed or actions are staged.");
+        command.Options.Add(_json);
+        command.Options.Add(_settings.State.Option);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: false, async (engine, ct) =>
+        {
+            var status = await engine.GetStatusAsync(ct);
+            if (parseResult.GetValue(_json))
+            {
+                _context.Output.WriteLine(OperatorReports.StatusJson(status));
+            }
+            else
+            {
+                OperatorReports.WriteStatus(_context.Output, status, _context.Time.GetUtcNow());
+            }
+
+            return status.Failures.Count > 0 || status.Staged.Count > 0 ? CliExitCodes.NotConverged : CliExitCodes.Converged;
+        }, cancellationToken));
+        return command;
+    }
+
+    private Command ExplainCommand()
+    {
+        var user = new Argument<string>("USER") { Description = "The user's Entra object id or userPrincipalName." };
+        var command = new Command("explain", "What the engine would do for one user and why: in scope or not, the projection, the difference from what was last applied, the operations. Writes nothing.");
+        command.Arguments.Add(user);
+        command.Options.Add(_json);
+        AddConnectionOptions(command);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: true, async (engine, ct) =>
+        {
+            var explanation = await engine.ExplainAsync(parseResult.GetRequiredValue(user), ct);
+            if (parseResult.GetValue(_json))
+            {
+                _context.Output.WriteLine(OperatorReports.ExplanationJson(explanation));
+            }
+            else
+            {
+                OperatorReports.WriteExplanation(_context.Output, explanation);
+            }
+
+            return explanation.Operations.Any(o => o.Action == PlanActions.Fail) ? CliExitCodes.NotConverged : CliExitCodes.Converged;
+        }, cancellationToken));
+        return command;
+    }
+
+    private Command StagedCommand()
+    {
+        var release = new Command("release", "Run the held actions: each is decided again against the directory (someone who came back is not disabled) and runs past the threshold; the hold is lifted.");
+        release.Options.Add(_json);
+        AddConnectionOptions(release);
+        release.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: true, async (engine, ct) =>
+            WriteSummary(await engine.ReleaseStagedAsync(ct), dryRun: false, parseResult.GetValue(_json), TimeSpan.Zero, "Staged actions released"), cancellationToken));
+
+        var discard = new Command("discard", "Drop the held actions and lift the hold; objects are decided afresh the next time they converge. Uses Table Storage only.");
+        discard.Options.Add(_json);
+        discard.Options.Add(_settings.State.Option);
+        discard.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: false, async (engine, ct) =>
+        {
+            var summary = await engine.DiscardStagedAsync(ct);
+            if (parseResult.GetValue(_json))
+            {
+                return WriteSummary(summary, dryRun: false, json: true, TimeSpan.Zero, "");
+            }
+
+            _context.Output.WriteLine($"Discarded {summary.Operations.Count} staged action(s); the hold is lifted.");
+            foreach (var operation in summary.Operations)
+            {
+                _context.Output.WriteLine($"  {operation.ObjectKind} {operation.ObjectId}: {operation.Reason}");
+            }
+
+            return CliExitCodes.Converged;
+        }, cancellationToken));
+
+        var command = new Command("staged", "The operator's answer to destructive actions held by the safety threshold (see 'scimfn status').");
+        command.Subcommands.Add(release);
+        command.Subcommands.Add(discard);
         return command;
     }
 
@@ -76,57 +160,63 @@ internal sealed class ScimfnCommands
 
     private void AddConnectionOptions(Command command)
     {
-        foreach (var option in _settings.DirectoryOptions.Concat(_settings.TargetOptions).Append(_settings.State))
+        foreach (var option in _settings.All)
         {
             command.Options.Add(option.Option);
         }
     }
 
-    private async Task<int> SyncAsync(ParseResult parseResult, bool dryRun, bool showPlan, CancellationToken cancellationToken)
+    private async Task<int> SyncAsync(IScimfnEngine engine, bool dryRun, bool showPlan, bool json, CancellationToken cancellationToken)
     {
-        var json = parseResult.GetValue(_json);
-        var settings = _resolver.Resolve(parseResult, needsDirectory: true, needsTarget: true);
-        using var loggerFactory = CreateLoggerFactory(parseResult);
-        await using var engine = await _context.Engines.CreateAsync(settings, loggerFactory, cancellationToken);
-
         var progress = _context.ProgressOnTerminal && !json ? new TerminalProgress(_context.Error, _context.Time) : null;
         var started = _context.Time.GetTimestamp();
-        var summary = await engine.SyncAsync(dryRun, progress, cancellationToken);
-        var elapsed = _context.Time.GetElapsedTime(started);
-        progress?.Clear();
+        SyncSummary summary;
+        try
+        {
+            summary = await engine.SyncAsync(dryRun, progress, cancellationToken);
+        }
+        finally
+        {
+            progress?.Clear();
+        }
 
+        if (showPlan && !json)
+        {
+            SyncReport.WritePlanTable(_context.Output, summary);
+            _context.Output.WriteLine();
+        }
+
+        var heading = dryRun ? "Plan (dry run: nothing was written)" : "Sync finished";
+        return WriteSummary(summary, dryRun, json, _context.Time.GetElapsedTime(started), heading);
+    }
+
+    private int WriteSummary(SyncSummary summary, bool dryRun, bool json, TimeSpan elapsed, string heading)
+    {
         if (json)
         {
             _context.Output.WriteLine(SyncReport.ToJson(summary, dryRun, elapsed));
         }
         else
         {
-            if (showPlan)
-            {
-                SyncReport.WritePlanTable(_context.Output, summary);
-                _context.Output.WriteLine();
-            }
-
-            SyncReport.WriteHuman(_context.Output, summary, dryRun, elapsed);
+            SyncReport.WriteHuman(_context.Output, summary, heading, elapsed);
         }
 
         return SyncReport.ExitCode(summary);
     }
 
-    private ILoggerFactory CreateLoggerFactory(ParseResult parseResult)
+    /// <summary>Resolves the settings, builds the engine, runs the command body, and turns the errors an operator
+    /// can act on into one line and exit code 1.</summary>
+    private async Task<int> RunAsync(ParseResult parseResult, bool connected, Func<IScimfnEngine, CancellationToken, Task<int>> body, CancellationToken cancellationToken = default)
     {
-        var level = parseResult.GetValue(_verbose) ? LogLevel.Information : LogLevel.Warning;
-        return LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(level)
-            .AddProvider(new TextWriterLoggerProvider(_context.Error)));
-    }
-
-    /// <summary>Runs a command body, turning the errors an operator can act on into one line and exit code 1.</summary>
-    private async Task<int> RunAsync(ParseResult parseResult, Func<Task<int>> body, CancellationToken cancellationToken = default)
-    {
+        var verbose = parseResult.GetValue(_verbose);
         try
         {
-            return await body();
+            var settings = _resolver.Resolve(parseResult, connected);
+            using var loggerFactory = LoggerFactory.Create(logging => logging
+                .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
+                .AddProvider(new TextWriterLoggerProvider(_context.Error)));
+            await using var engine = await _context.Engines.CreateAsync(settings, loggerFactory, cancellationToken);
+            return await body(engine, cancellationToken);
         }
         catch (CliUsageException ex)
         {
@@ -134,15 +224,15 @@ internal sealed class ScimfnCommands
         }
         catch (OptionsValidationException ex)
         {
-            return Fail(ex.Failures.FirstOrDefault() ?? ex.Message);
+            return Fail(_resolver.NameOptions(ex.Failures.FirstOrDefault() ?? ex.Message));
         }
         catch (DirectoryUnavailableException ex)
         {
-            return Fail($"directory: {ex.Message}", ex, parseResult);
+            return Fail($"directory: {ex.Message}", verbose ? ex : null);
         }
         catch (RequestFailedException ex)
         {
-            return Fail($"state (Table Storage, --state / State__ConnectionString): {FirstLine(ex.Message)}", ex, parseResult);
+            return Fail($"state ({_settings.State.Names}): {FirstLine(ex.Message)}", verbose ? ex : null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -150,12 +240,12 @@ internal sealed class ScimfnCommands
         }
     }
 
-    private int Fail(string message, Exception? exception = null, ParseResult? parseResult = null)
+    private int Fail(string message, Exception? detail = null)
     {
         _context.Error.WriteLine($"scimfn: {message}");
-        if (exception is not null && parseResult?.GetValue(_verbose) == true)
+        if (detail is not null)
         {
-            _context.Error.WriteLine(exception);
+            _context.Error.WriteLine(detail);
         }
 
         return CliExitCodes.UsageOrConfiguration;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Cli;
@@ -8,19 +10,18 @@ namespace ScimFunctions.Cli;
 /// <summary>How <c>sync</c> and <c>plan</c> print a <see cref="SyncSummary"/>: lines for people, one JSON line for machines.</summary>
 internal static class SyncReport
 {
-    public const string StageAction = "stage";
-    public const string NoneAction = "none";
+    /// <summary>Human output lists at most this many failed or staged objects; --json lists them all.</summary>
+    private const int ListLimit = 25;
 
     /// <summary>Exit code 2 when some objects failed or destructive actions were held; 0 when converged.</summary>
     public static int ExitCode(SyncSummary summary) => summary.Failed > 0 || summary.Staged > 0 ? CliExitCodes.NotConverged : CliExitCodes.Converged;
 
     public static IEnumerable<PlannedOperation> StagedOperations(SyncSummary summary) =>
-        summary.Operations.Where(o => o.Action == StageAction);
+        summary.Operations.Where(o => o.Action == PlanActions.Stage);
 
-    public static void WriteHuman(TextWriter output, SyncSummary summary, bool dryRun, TimeSpan elapsed)
+    public static void WriteHuman(TextWriter output, SyncSummary summary, string heading, TimeSpan elapsed)
     {
-        var heading = dryRun ? "Plan (dry run: nothing was written)" : "Sync finished";
-        output.WriteLine(Invariant($"{heading} in {elapsed.TotalSeconds:0.0} s"));
+        output.WriteLine(elapsed > TimeSpan.Zero ? Invariant($"{heading} in {elapsed.TotalSeconds:0.0} s") : heading);
         output.WriteLine(Invariant($"  users:  {summary.Created} created, {summary.Updated} updated, {summary.Disabled} disabled, {summary.Deleted} deleted, {summary.Unchanged} unchanged"));
         output.WriteLine(Invariant($"  groups: {summary.GroupsUpdated} updated, {summary.MembersAdded} members added, {summary.MembersRemoved} members removed"));
         output.WriteLine(Invariant($"  SCIM:   {summary.ScimRequests} requests, {summary.ScimWrites} writes"));
@@ -32,19 +33,32 @@ internal static class SyncReport
         if (summary.Failures.Count > 0 || summary.Failed > 0)
         {
             output.WriteLine(Invariant($"  failed ({summary.Failed}):"));
-            foreach (var failure in summary.Failures)
+            foreach (var failure in summary.Failures.Take(ListLimit))
             {
                 output.WriteLine($"    {failure.ObjectKind} {failure.ObjectId}: {failure.Reason}");
             }
+
+            WriteMore(output, summary.Failures.Count);
         }
 
         if (summary.Staged > 0)
         {
             output.WriteLine(Invariant($"  staged ({summary.Staged} destructive actions held by the safety threshold; review with 'scimfn status', then 'scimfn staged release' or 'scimfn staged discard'):"));
-            foreach (var operation in StagedOperations(summary))
+            var staged = StagedOperations(summary).ToList();
+            foreach (var operation in staged.Take(ListLimit))
             {
                 output.WriteLine($"    {operation.ObjectKind} {operation.ObjectId}: {operation.Reason}{(operation.Detail is null ? "" : $" ({operation.Detail})")}");
             }
+
+            WriteMore(output, staged.Count);
+        }
+    }
+
+    private static void WriteMore(TextWriter output, int count)
+    {
+        if (count > ListLimit)
+        {
+            output.WriteLine(Invariant($"    ... and {count - ListLimit} more (--json lists them all)"));
         }
     }
 
@@ -52,11 +66,11 @@ internal static class SyncReport
     public static void WritePlanTable(TextWriter output, SyncSummary summary)
     {
         var rows = summary.Operations
-            .Where(o => o.Action != NoneAction)
+            .Where(o => o.Action != PlanActions.None)
             .OrderBy(o => o.ObjectKind == "user" ? 0 : 1)
             .ThenBy(o => o.Action, StringComparer.Ordinal)
             .ThenBy(o => o.ObjectId, StringComparer.Ordinal)
-            .Select(o => new[] { o.ObjectKind, o.ObjectId, o.Action, o.Reason, o.Detail ?? "" })
+            .Select(o => new[] { o.ObjectKind, o.ObjectId, o.Action, Cell(o.Reason), Cell(DetailBeyondReason(o)) })
             .ToList();
         if (rows.Count == 0)
         {
@@ -65,9 +79,24 @@ internal static class SyncReport
         }
 
         WriteTable(output, ["KIND", "OBJECT", "ACTION", "REASON", "DETAIL"], rows);
-        var unchanged = summary.Operations.Count(o => o.Action == NoneAction);
+        var unchanged = summary.Operations.Count(o => o.Action == PlanActions.None);
         output.WriteLine(Invariant($"{rows.Count} operations; {unchanged} objects unchanged."));
     }
+
+    /// <summary>Schema URNs make attribute paths unreadable in a table; JSON keeps them whole.</summary>
+    public static string Abbreviate(string text) => text
+        .Replace(ScimSchemas.EnterpriseUser + ":", "enterprise:", StringComparison.Ordinal)
+        .Replace(ScimSchemas.GenesysUser + ":", "genesys:", StringComparison.Ordinal);
+
+    /// <summary>A table cell: URNs abbreviated, long text cut (the JSON output has it all).</summary>
+    public static string Cell(string? text, int maxLength = 70)
+    {
+        var value = Abbreviate(text ?? "");
+        return value.Length <= maxLength ? value : value[..(maxLength - 1)] + "…";
+    }
+
+    private static string? DetailBeyondReason(PlannedOperation operation) =>
+        operation.Detail is { } detail && operation.Reason.Contains(detail, StringComparison.Ordinal) ? null : operation.Detail;
 
     public static void WriteTable(TextWriter output, IReadOnlyList<string> headers, IReadOnlyList<string[]> rows)
     {
@@ -96,7 +125,7 @@ internal static class SyncReport
     public static string ToJson(SyncSummary summary, bool dryRun, TimeSpan elapsed)
     {
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteBoolean("dryRun", dryRun);
@@ -134,7 +163,7 @@ internal static class SyncReport
             WriteOperations(json, "stagedActions", StagedOperations(summary));
             if (dryRun)
             {
-                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != NoneAction));
+                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanActions.None));
             }
 
             json.WriteEndObject();

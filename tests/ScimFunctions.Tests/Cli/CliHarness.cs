@@ -48,6 +48,13 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
 
     public EngineSettings? Settings { get; private set; }
 
+    public SyncStatus Status { get; set; } = new(
+        new Dictionary<string, int> { ["Active"] = 0 }, new Dictionary<string, int> { ["Managed"] = 0 }, null, null, [], [], [], null, []);
+
+    public UserExplanation? Explanation { get; set; }
+
+    public List<string> Calls { get; } = [];
+
     public bool? DryRun { get; private set; }
 
     public bool ProgressGiven { get; private set; }
@@ -67,6 +74,7 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
     {
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default)
         {
+            factory.Calls.Add("sync");
             factory.DryRun = dryRun;
             factory.ProgressGiven = progress is not null;
             if (factory.Throw is not null)
@@ -79,6 +87,30 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
                 progress?.Report(report);
             }
 
+            return Task.FromResult(factory.Summary);
+        }
+
+        public Task<UserExplanation> ExplainAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add($"explain {idOrUserPrincipalName}");
+            return Task.FromResult(factory.Explanation ?? throw new InvalidOperationException("no explanation set"));
+        }
+
+        public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add("status");
+            return Task.FromResult(factory.Status);
+        }
+
+        public Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add("release");
+            return Task.FromResult(factory.Summary);
+        }
+
+        public Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add("discard");
             return Task.FromResult(factory.Summary);
         }
 

@@ -22,7 +22,7 @@ public sealed class CliParsingTests
     {
         var harness = new CliHarness();
         harness.Settings["Scim__ClientSecret"] = "env-secret-value";
-        harness.Settings["Scim__AccessToken"] = "env-token-value";
+        harness.Settings["Scim__BearerToken"] = "env-token-value";
         harness.Settings["State__ConnectionString"] = "AccountKey=env-account-key";
 
         var run = await harness.RunAsync("sync", "--help");
@@ -30,8 +30,8 @@ public sealed class CliParsingTests
         Assert.Equal(0, run.ExitCode);
         foreach (var (option, setting) in new[]
         {
-            ("--directory", "Directory__Source"), ("--graph-url", "Graph__BaseUrl"), ("--graph-token", "Graph__AccessToken"),
-            ("--target", "Scim__Target"), ("--scim-url", "Scim__BaseUrl"), ("--scim-token", "Scim__AccessToken"),
+            ("--directory", "Scimfn__Directory"), ("--graph-url", "Graph__BaseUrl"), ("--graph-token", "Graph__StaticToken"),
+            ("--target", "Scim__Profile"), ("--scim-url", "Scim__BaseUrl"), ("--scim-token", "Scim__BearerToken"),
             ("--genesys-client-id", "Scim__ClientId"), ("--genesys-client-secret", "Scim__ClientSecret"),
             ("--genesys-login-url", "Scim__LoginUrl"), ("--state", "State__ConnectionString"),
         })
@@ -79,10 +79,11 @@ public sealed class CliParsingTests
     }
 
     [Theory]
-    [InlineData("--target", "ldap", "--target (setting Scim__Target) must be 'genesys' or 'scim'")]
+    [InlineData("--target", "ldap", "--target (setting Scim__Profile) must be 'genesys' or 'scim'")]
     [InlineData("--scim-url", "api.mypurecloud.com/scim", "--scim-url (setting Scim__BaseUrl) must be an absolute http(s) URL")]
-    [InlineData("--graph-url", "ftp://graph", "--graph-url (setting Graph__BaseUrl) must be an absolute http(s) URL")]
-    [InlineData("--directory", "no-such-snapshot.json", "--directory (setting Directory__Source): no snapshot file at 'no-such-snapshot.json'")]
+    [InlineData("--scim-url", "http://api.mypurecloud.com/api/v2/scim/v2", "--scim-url (setting Scim__BaseUrl) must use https")]
+    [InlineData("--directory", "no-such-snapshot.json", "--directory (setting Scimfn__Directory): no snapshot file at 'no-such-snapshot.json'")]
+    [InlineData("--state", "https://example.table.core.windows.net?sig=x", "")]
     public async Task Sync_WithABadValue_ExitsOne_WithOneLineNamingTheOption(string option, string value, string expected)
     {
         var args = CliHarness.SyncArgs().ToList();
@@ -96,11 +97,45 @@ public sealed class CliParsingTests
             args.AddRange([option, value]);
         }
 
-        var run = await new CliHarness().RunAsync([.. args]);
+        var harness = new CliHarness();
+        var run = await harness.RunAsync([.. args]);
+
+        if (expected.Length == 0)
+        {
+            // A table service URI is accepted as the state location (signed in with the operator's identity).
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(value, harness.Engines.Settings!.Settings["State:TableServiceUri"]);
+            Assert.Equal("", harness.Engines.Settings.Settings["State:ConnectionString"]);
+            return;
+        }
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal($"scimfn: {expected}", Assert.Single(run.ErrorLines)[..($"scimfn: {expected}".Length)]);
+        Assert.StartsWith($"scimfn: {expected}", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t-value", run.Error, StringComparison.Ordinal);
+        Assert.Null(harness.Engines.Settings);
+    }
+
+    [Fact]
+    public async Task Sync_FromGraph_ChecksTheGraphSettings_NamingTheOption()
+    {
+        var run = await new CliHarness().RunAsync("sync", "--directory", "graph", "--graph-url", "ftp://graph", "--target", "scim", "--scim-url", "https://scim.example.com/scim/v2", "--scim-token", "t");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("scimfn: --graph-url (setting Graph__BaseUrl) must be an absolute https URL", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_GraphToken_SelectsTokenCredential_WithoutEchoingTheToken()
+    {
+        var harness = new CliHarness();
+
+        var run = await harness.RunAsync("sync", "--graph-token", "graph-secret-token", "--target", "scim", "--scim-url", "https://scim.example.com/scim/v2", "--scim-token", "t");
+
+        Assert.Equal(0, run.ExitCode);
+        var settings = harness.Engines.Settings!.Settings;
+        Assert.Equal("token", settings["Graph:Credential"]);
+        Assert.Equal("graph-secret-token", settings["Graph:StaticToken"]);
+        Assert.DoesNotContain("graph-secret-token", run.Output + run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,7 +144,7 @@ public sealed class CliParsingTests
         var run = await new CliHarness().RunAsync("sync", "--directory", SampleFiles.Day1, "--target", "scim", "--scim-url", "https://scim.example.com/scim/v2");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.StartsWith("scimfn: --scim-token (setting Scim__AccessToken) is required for --target scim", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+        Assert.StartsWith("scimfn: --scim-token (setting Scim__BearerToken) is required for the scim profile", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -118,27 +153,26 @@ public sealed class CliParsingTests
         var run = await new CliHarness().RunAsync("sync", "--directory", SampleFiles.Day1, "--scim-url", "https://api.mypurecloud.com/api/v2/scim/v2", "--genesys-client-id", "id");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.StartsWith("scimfn: --genesys-client-secret (setting Scim__ClientSecret) is required", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+        Assert.StartsWith("scimfn: --genesys-client-secret (setting Scim__ClientSecret) is required for the genesys profile", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("https://api.mypurecloud.ie/api/v2/scim/v2", "https://login.mypurecloud.ie/")]
-    [InlineData("https://api.usw2.pure.cloud/api/v2/scim/v2", "https://login.usw2.pure.cloud/")]
-    [InlineData("https://API.mypurecloud.com.au/api/v2/scim/v2", "https://login.mypurecloud.com.au/")]
-    public async Task Sync_GenesysLoginUrl_IsDerivedFromTheRegionOfTheScimUrl(string scimUrl, string expectedLogin)
+    [InlineData("https://api.mypurecloud.ie/api/v2/scim/v2")]
+    [InlineData("http://127.0.0.1:5000/api/v2/scim/v2")]
+    public async Task Sync_GenesysLoginUrl_IsNotNeeded_WhenItCanBeDerivedFromTheScimUrl(string scimUrl)
     {
         var harness = new CliHarness();
 
         var run = await harness.RunAsync("sync", "--directory", SampleFiles.Day1, "--scim-url", scimUrl, "--genesys-client-id", "id", "--genesys-client-secret", "secret");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Equal(expectedLogin, harness.Engines.Settings!.Target!.LoginUrl!.ToString());
+        Assert.Null(harness.Engines.Settings!.Settings["Scim:LoginUrl"]);
     }
 
     [Fact]
     public async Task Sync_LoginUrlNotDerivable_ExitsOne_AskingForTheLoginUrl()
     {
-        var run = await new CliHarness().RunAsync("sync", "--directory", SampleFiles.Day1, "--scim-url", "http://127.0.0.1:5000/api/v2/scim/v2", "--genesys-client-id", "id", "--genesys-client-secret", "secret");
+        var run = await new CliHarness().RunAsync("sync", "--directory", SampleFiles.Day1, "--scim-url", "https://scim.example.com/api/v2/scim/v2", "--genesys-client-id", "id", "--genesys-client-secret", "secret");
 
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith("scimfn: --genesys-login-url (setting Scim__LoginUrl) is required", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
@@ -148,20 +182,21 @@ public sealed class CliParsingTests
     public async Task Sync_TakesEveryValueFromTheSettings_WhenNoOptionIsGiven()
     {
         var harness = new CliHarness();
-        harness.Settings["Directory__Source"] = SampleFiles.Day2;
-        harness.Settings["Scim__Target"] = "scim";
+        harness.Settings["Scimfn__Directory"] = SampleFiles.Day2;
+        harness.Settings["Scim__Profile"] = "scim";
         harness.Settings["Scim__BaseUrl"] = "https://scim.example.com/scim/v2";
-        harness.Settings["Scim__AccessToken"] = "token-from-env";
+        harness.Settings["Scim__BearerToken"] = "token-from-env";
         harness.Settings["State__ConnectionString"] = "UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1";
 
         var run = await harness.RunAsync("sync");
 
         Assert.Equal(0, run.ExitCode);
-        var settings = harness.Engines.Settings!;
-        Assert.Equal(SampleFiles.Day2, settings.Directory!.SnapshotPath);
-        Assert.Equal("scim", settings.Target!.Kind);
-        Assert.Equal("token-from-env", settings.Target.Token);
-        Assert.Equal("UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1", settings.StateConnection);
+        var engine = harness.Engines.Settings!;
+        Assert.True(engine.Connected);
+        Assert.Equal(SampleFiles.Day2, engine.SnapshotPath);
+        Assert.Equal("scim", engine.Settings["Scim:Profile"]);
+        Assert.Equal("token-from-env", engine.Settings["Scim:BearerToken"]);
+        Assert.Equal("UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1", engine.Settings["State:ConnectionString"]);
     }
 
     [Fact]
@@ -170,7 +205,7 @@ public sealed class CliParsingTests
         var harness = new CliHarness();
         harness.Settings["Scim__BaseUrl"] = "https://api.mypurecloud.com/api/v2/scim/v2";
         harness.Settings["Scim__ClientId"] = "env-client";
-        harness.Settings["Scim__MaxRequestsPerMinute"] = "120";
+        harness.Settings["Scim__RequestsPerMinute"] = "120";
 
         var run = await harness.RunAsync(CliHarness.SyncArgs("--state", "UseDevelopmentStorage=true"));
 
@@ -178,19 +213,42 @@ public sealed class CliParsingTests
         var merged = harness.Engines.Settings!.Settings;
         Assert.Equal("https://api.mypurecloud.ie/api/v2/scim/v2", merged["Scim:BaseUrl"]);
         Assert.Equal("id", merged["Scim:ClientId"]);
-        Assert.Equal("120", merged["Scim:MaxRequestsPerMinute"]);
-        Assert.Equal("https://graph.microsoft.com/v1.0", harness.Engines.Settings.Directory!.GraphUrl.ToString().TrimEnd('/'));
+        Assert.Equal("120", merged["Scim:RequestsPerMinute"]);
     }
 
     [Fact]
-    public async Task Sync_DirectoryDefaultsToGraph()
+    public async Task Sync_SettingRejectedByTheEngine_ExitsOne_NamingTheSetting()
+    {
+        var harness = new CliHarness();
+        harness.Settings["Scim__RequestsPerMinute"] = "0";
+
+        var run = await harness.RunAsync(CliHarness.SyncArgs());
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("scimfn: Setting Scim__RequestsPerMinute must be between 1 and 100000", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sync_DirectoryDefaultsToGraph_AndStateToTheLocalEmulator()
     {
         var harness = new CliHarness();
 
-        var run = await harness.RunAsync("sync", "--scim-url", "https://api.mypurecloud.com/api/v2/scim/v2", "--scim-token", "t");
+        var run = await harness.RunAsync("sync", "--target", "scim", "--scim-url", "https://scim.example.com/scim/v2", "--scim-token", "t");
 
         Assert.Equal(0, run.ExitCode);
-        Assert.Null(harness.Engines.Settings!.Directory!.SnapshotPath);
-        Assert.Equal("UseDevelopmentStorage=true", harness.Engines.Settings.StateConnection);
+        Assert.Null(harness.Engines.Settings!.SnapshotPath);
+        Assert.Equal("UseDevelopmentStorage=true", harness.Engines.Settings.Settings["State:ConnectionString"]);
+    }
+
+    [Fact]
+    public async Task Sync_StateFromTableServiceUriSetting_IsNotOverriddenByTheLocalDefault()
+    {
+        var harness = new CliHarness();
+        harness.Settings["State__TableServiceUri"] = "https://contoso.table.core.windows.net";
+
+        var run = await harness.RunAsync(CliHarness.SyncArgs());
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Null(harness.Engines.Settings!.Settings["State:ConnectionString"]);
     }
 }

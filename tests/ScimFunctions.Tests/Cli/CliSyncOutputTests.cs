@@ -164,7 +164,7 @@ public sealed class CliSyncOutputTests
         var lines = run.OutputLines;
         Assert.Matches("^KIND +OBJECT +ACTION +REASON +DETAIL$", lines[0]);
         Assert.Matches("^user +u-1 +create +new in scope$", lines[1]);
-        Assert.Matches("^user +u-2 +update +department changed +urn:", lines[2]);
+        Assert.Matches("^user +u-2 +update +department changed +enterprise:department$", lines[2]);
         Assert.Matches("^group +g-1 +add-members +members joined in Entra +\\+3$", lines[3]);
         Assert.DoesNotContain(lines, l => l.Contains("u-3", StringComparison.Ordinal));
         Assert.Contains("3 operations; 1 objects unchanged.", run.Output, StringComparison.Ordinal);
