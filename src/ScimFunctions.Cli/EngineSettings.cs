@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.ComponentModel.DataAnnotations;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using ScimFunctions.Provisioning.Directory;
@@ -117,6 +118,18 @@ internal sealed class EngineSettingsResolver(CliSettings options, IConfiguration
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(state, new ValidationContext(state), results, validateAllProperties: true);
         failures.AddRange(results.Select(r => r.ErrorMessage ?? "Invalid State setting."));
+        if (!string.IsNullOrWhiteSpace(state.ConnectionString))
+        {
+            try
+            {
+                _ = new TableServiceClient(state.ConnectionString);
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
+            {
+                // The parser's message can quote a fragment of the string, which may hold the account key.
+                failures.Add($"Setting {StateOptions.Section}__{nameof(StateOptions.ConnectionString)} is not a storage connection string: give UseDevelopmentStorage=true, an account connection string, or a table service URI.");
+            }
+        }
 
         if (connected)
         {

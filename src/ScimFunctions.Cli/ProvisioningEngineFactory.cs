@@ -57,7 +57,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         try
         {
             provider.GetService<IStartupValidator>()?.Validate();
-            IScimfnEngine engine = new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>());
+            IScimfnEngine engine = new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>());
             return Task.FromResult(engine);
         }
         catch
@@ -67,8 +67,21 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
     }
 
-    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner) : IScimfnEngine
+    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim) : IScimfnEngine
     {
+        public async Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default)
+        {
+            var result = await scim.GetServiceProviderConfigAsync(cancellationToken);
+            var detail = result.Error?.Detail ?? result.Outcome.ToString();
+            return result.Outcome switch
+            {
+                ScimOutcome.Unauthorized => $"the target refused the credentials (--genesys-client-id/--genesys-client-secret or --scim-token): {detail}",
+                ScimOutcome.NotFound => $"no SCIM service answers at --scim-url (setting Scim__BaseUrl): {detail}",
+                ScimOutcome.Transient => $"the target cannot be reached at --scim-url (setting Scim__BaseUrl): {detail}",
+                _ => null,
+            };
+        }
+
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default) =>
             runner.SyncAsync(dryRun, progress, cancellationToken);
 

@@ -18,7 +18,7 @@ internal sealed class ScimfnCommands
 
     private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print the plan and write nothing anywhere (target, state)." };
     private readonly Option<bool> _json = new("--json") { Description = "Machine-readable: the last line of standard output is one JSON object; no progress line." };
-    private readonly Option<bool> _verbose = new("--verbose") { Description = "Log the engine's decisions (information level) to standard error.", Recursive = true };
+    private readonly Option<bool> _verbose = new("--verbose") { Description = "Log the engine's decisions and the SCIM and Graph clients' events (information level) to standard error.", Recursive = true };
 
     public ScimfnCommands(CliContext context)
     {
@@ -213,9 +213,15 @@ internal sealed class ScimfnCommands
         {
             var settings = _resolver.Resolve(parseResult, connected);
             using var loggerFactory = LoggerFactory.Create(logging => logging
-                .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning)
+                // The summary lists every failed or staged object; the engine's own events are for --verbose.
+                .SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Critical)
                 .AddProvider(new TextWriterLoggerProvider(_context.Error)));
             await using var engine = await _context.Engines.CreateAsync(settings, loggerFactory, cancellationToken);
+            if (connected && await engine.CheckTargetAsync(cancellationToken) is { } problem)
+            {
+                return Fail(problem);
+            }
+
             return await body(engine, cancellationToken);
         }
         catch (CliUsageException ex)
@@ -230,15 +236,28 @@ internal sealed class ScimfnCommands
         {
             return Fail($"directory: {ex.Message}", verbose ? ex : null);
         }
-        catch (RequestFailedException ex)
-        {
-            return Fail($"state ({_settings.State.Names}): {FirstLine(ex.Message)}", verbose ? ex : null);
-        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return Fail("cancelled.");
         }
+        catch (Exception ex) when (StorageFailure(ex) is { } storage)
+        {
+            return Fail($"Table Storage ({_settings.State.Option.Name} / {_settings.State.Setting}): {FirstLine(storage.Message)}", verbose ? ex : null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Fail($"unexpected {ex.GetType().Name}: {FirstLine(ex.Message)}{(verbose ? "" : " (--verbose shows the details)")}", verbose ? ex : null);
+        }
     }
+
+    /// <summary>The Table Storage failure inside what the engine threw (the SDK wraps retries in an AggregateException).</summary>
+    private static RequestFailedException? StorageFailure(Exception exception) => exception switch
+    {
+        RequestFailedException failure => failure,
+        AggregateException aggregate => aggregate.InnerExceptions.Select(StorageFailure).FirstOrDefault(f => f is not null),
+        { InnerException: { } inner } => StorageFailure(inner),
+        _ => null,
+    };
 
     private int Fail(string message, Exception? detail = null)
     {

@@ -7,6 +7,10 @@ namespace ScimFunctions.Cli;
 /// parser tests run every command, exit code and output without a target, a directory or Table Storage.</summary>
 internal interface IScimfnEngine : IAsyncDisposable
 {
+    /// <summary>One request to the target before a connected command starts, so wrong credentials or a wrong
+    /// URL end in one clear line (exit 1) instead of a failure per user. Null when the target answers.</summary>
+    Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default);
+
     Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default);
 
     Task<UserExplanation> ExplainAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default);

@@ -70,8 +70,13 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
         return Task.FromResult<IScimfnEngine>(new Engine(this));
     }
 
+    /// <summary>What the target check answers (null: the target is fine).</summary>
+    public string? TargetProblem { get; set; }
+
     private sealed class Engine(FakeEngineFactory factory) : IScimfnEngine
     {
+        public Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default) => Task.FromResult(factory.TargetProblem);
+
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default)
         {
             factory.Calls.Add("sync");

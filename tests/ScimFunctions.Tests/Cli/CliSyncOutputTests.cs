@@ -196,4 +196,18 @@ public sealed class CliSyncOutputTests
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("scimfn: directory: snapshot contoso-day1.json: line 3: unexpected end of data", Assert.Single(run.ErrorLines));
     }
+
+    [Fact]
+    public async Task Sync_TargetRefusesTheCredentials_ExitsOneBeforeTouchingAnyone()
+    {
+        var harness = new CliHarness();
+        harness.Engines.TargetProblem = "the target refused the credentials (--genesys-client-id/--genesys-client-secret or --scim-token): 401";
+
+        var run = await harness.RunAsync(CliHarness.SyncArgs("--json"));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("scimfn: the target refused the credentials", Assert.Single(run.ErrorLines), StringComparison.Ordinal);
+        Assert.Empty(harness.Engines.Calls);
+        Assert.Equal("", run.Output);
+    }
 }
