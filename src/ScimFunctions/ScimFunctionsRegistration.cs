@@ -5,7 +5,9 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning;
+using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
+using ScimFunctions.Provisioning.Scim;
 
 namespace ScimFunctions;
 
@@ -53,9 +55,10 @@ public static class ScimFunctionsRegistration
         });
         services.AddSingleton<WorkQueue>();
 
-        // The engine (State__*, Sync__* settings). It needs an IScimClient and an IDirectorySource:
-        // INTEGRATION: call services.AddScimTarget(builder.Configuration) and
-        // services.AddGraphDirectory(builder.Configuration) here once the scim and directory branches are merged.
+        // The SCIM target (Scim__*), the directory and its subscriptions (Graph__*), then the engine (State__*, Sync__*).
+        services.AddScimTarget(builder.Configuration);
+        services.AddGraphDirectory(builder.Configuration);
+        services.AddGraphSubscriptions(builder.Configuration);
         services.AddProvisioningEngine(builder.Configuration);
         return builder;
     }

@@ -147,35 +147,10 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
                     : await client.Users.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: ct);
                 return response is null ? null : new DeltaPage<User>(response.Value ?? [], response.OdataNextLink, response.OdataDeltaLink);
             },
+            isFullResync => new UserRound(this, isFullResync),
             cancellationToken);
 
-        // Replays and repeats are harmless: one entry per id, the last one wins.
-        var changed = new OrderedDictionary<string, DirectoryUser>(StringComparer.Ordinal);
-        var removed = new OrderedDictionary<string, DirectoryRemoval>(StringComparer.Ordinal);
-        foreach (var user in round.Items)
-        {
-            if (user.Id is not { } id)
-            {
-                throw new DirectoryUnavailableException("Graph users delta returned an entry without an id.");
-            }
-
-            if (GraphPayload.RemovalOf(user.AdditionalData) is { } reason)
-            {
-                changed.Remove(id);
-                removed[id] = new DirectoryRemoval(id, reason);
-                continue;
-            }
-
-            removed.Remove(id);
-            var current = ToDeltaUser(user, round.IsFullResync);
-            if (!current.ManagerKnown && changed.TryGetValue(id, out var earlier) && earlier.ManagerKnown)
-            {
-                current = current with { ManagerId = earlier.ManagerId, ManagerKnown = true };
-            }
-
-            changed[id] = current;
-        }
-
+        var (changed, removed) = (round.Accumulator.Changed, round.Accumulator.Removed);
         DirectoryLog.DeltaRoundCompleted(logger, "users", round.Pages, changed.Count, removed.Count, round.IsFullResync);
         return new DeltaResult<DirectoryUser>([.. changed.Values], [.. removed.Values], round.DeltaLink, round.IsFullResync);
     }
@@ -192,52 +167,10 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
                     : await client.Groups.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: ct);
                 return response is null ? null : new DeltaPage<Group>(response.Value ?? [], response.OdataNextLink, response.OdataDeltaLink);
             },
+            _ => new GroupRound(),
             cancellationToken);
 
-        // A large group arrives on several pages, each with part of members@delta: merge them, last word per member wins.
-        var changed = new OrderedDictionary<string, GroupAccumulator>(StringComparer.Ordinal);
-        var removed = new OrderedDictionary<string, DirectoryRemoval>(StringComparer.Ordinal);
-        foreach (var group in round.Items)
-        {
-            if (group.Id is not { } id)
-            {
-                throw new DirectoryUnavailableException("Graph groups delta returned an entry without an id.");
-            }
-
-            if (GraphPayload.RemovalOf(group.AdditionalData) is { } reason)
-            {
-                changed.Remove(id);
-                removed[id] = new DirectoryRemoval(id, reason);
-                continue;
-            }
-
-            removed.Remove(id);
-            if (!changed.TryGetValue(id, out var accumulator))
-            {
-                accumulator = new GroupAccumulator();
-                changed[id] = accumulator;
-            }
-
-            accumulator.DisplayName = group.DisplayName ?? accumulator.DisplayName;
-            IReadOnlyList<DeltaReference>? references;
-            try
-            {
-                references = GraphPayload.ReferencesOf(group.AdditionalData, GraphNames.MembersDelta);
-            }
-            catch (FormatException ex)
-            {
-                throw new DirectoryUnavailableException($"Graph groups delta returned unreadable members for group {id}: {ex.Message}", ex);
-            }
-
-            foreach (var member in references ?? [])
-            {
-                if (member.IsUser)
-                {
-                    accumulator.Apply(member.Id, member.Removed is null);
-                }
-            }
-        }
-
+        var (changed, removed) = (round.Accumulator.Changed, round.Accumulator.Removed);
         DirectoryLog.DeltaRoundCompleted(logger, "groups", round.Pages, changed.Count, removed.Count, round.IsFullResync);
         return new DeltaResult<GroupChange>(
             [.. changed.Select(p => new GroupChange(p.Key, p.Value.DisplayName, [.. p.Value.Added], [.. p.Value.Removed]))],
@@ -273,7 +206,7 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
         };
     }
 
-    private DirectoryUser ToDeltaUser(User user, bool isFullResync)
+    internal DirectoryUser ToDeltaUser(User user, bool isFullResync)
     {
         IReadOnlyList<DeltaReference>? manager;
         try
@@ -323,11 +256,13 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
     private static bool IsUser(DirectoryObject member) =>
         member is User || member.OdataType is null || string.Equals(member.OdataType, GraphNames.UserType, StringComparison.OrdinalIgnoreCase);
 
-    private async Task<DeltaRound<T>> ReadRoundAsync<T>(
+    private async Task<DeltaRound<TAccumulator>> ReadRoundAsync<T, TAccumulator>(
         string resource,
         string? cursor,
         Func<string?, CancellationToken, Task<DeltaPage<T>?>> fetch,
+        Func<bool, TAccumulator> newAccumulator,
         CancellationToken cancellationToken)
+        where TAccumulator : IDeltaAccumulator<T>
     {
         var start = cursor;
         if (cursor is not null && UnusableCursorReason(cursor, resource) is { } reason)
@@ -338,22 +273,24 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
 
         try
         {
-            return await ReadPagesAsync(resource, start, fetch, cancellationToken);
+            return await ReadPagesAsync(resource, start, fetch, newAccumulator(start is null), cancellationToken);
         }
         catch (Exception ex) when (start is not null && GraphFailure.IsExpiredDeltaToken(ex))
         {
+            // What the expired round gathered is dropped: the full round starts from nothing.
             DirectoryLog.DeltaTokenExpired(logger, resource, GraphFailure.Describe(ex), ex);
-            return await ReadPagesAsync(resource, null, fetch, cancellationToken);
+            return await ReadPagesAsync(resource, null, fetch, newAccumulator(true), cancellationToken);
         }
     }
 
-    private static async Task<DeltaRound<T>> ReadPagesAsync<T>(
+    private static async Task<DeltaRound<TAccumulator>> ReadPagesAsync<T, TAccumulator>(
         string resource,
         string? start,
         Func<string?, CancellationToken, Task<DeltaPage<T>?>> fetch,
+        TAccumulator accumulator,
         CancellationToken cancellationToken)
+        where TAccumulator : IDeltaAccumulator<T>
     {
-        var items = new List<T>();
         var links = new HashSet<string>(StringComparer.Ordinal);
         var url = start;
         var pages = 0;
@@ -379,10 +316,16 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
                 throw new DirectoryUnavailableException($"Graph {resource} delta page {pages} was empty; the round is incomplete.");
             }
 
-            items.AddRange(page.Items);
+            // Each page is merged as it arrives: the SDK's untyped members@delta nodes read lazily from
+            // the response they came in, so they are not kept beyond it.
+            foreach (var item in page.Items)
+            {
+                accumulator.Apply(item);
+            }
+
             if (page.DeltaLink is { } deltaLink)
             {
-                return new DeltaRound<T>(items, deltaLink, start is null, pages);
+                return new DeltaRound<TAccumulator>(accumulator, deltaLink, start is null, pages);
             }
 
             // Never take a partial round for a whole one: no link at all is a failure.
@@ -424,7 +367,94 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
 
     private sealed record DeltaPage<T>(IReadOnlyList<T> Items, string? NextLink, string? DeltaLink);
 
-    private sealed record DeltaRound<T>(IReadOnlyList<T> Items, string DeltaLink, bool IsFullResync, int Pages);
+    private sealed record DeltaRound<TAccumulator>(TAccumulator Accumulator, string DeltaLink, bool IsFullResync, int Pages);
+
+    private interface IDeltaAccumulator<in T>
+    {
+        void Apply(T item);
+    }
+
+    /// <summary>Users of one round: one entry per id, the last one wins (replays are harmless).</summary>
+    private sealed class UserRound(GraphDirectorySource source, bool isFullResync) : IDeltaAccumulator<User>
+    {
+        public OrderedDictionary<string, DirectoryUser> Changed { get; } = new(StringComparer.Ordinal);
+
+        public OrderedDictionary<string, DirectoryRemoval> Removed { get; } = new(StringComparer.Ordinal);
+
+        public void Apply(User user)
+        {
+            if (user.Id is not { } id)
+            {
+                throw new DirectoryUnavailableException("Graph users delta returned an entry without an id.");
+            }
+
+            if (GraphPayload.RemovalOf(user.AdditionalData) is { } reason)
+            {
+                Changed.Remove(id);
+                Removed[id] = new DirectoryRemoval(id, reason);
+                return;
+            }
+
+            Removed.Remove(id);
+            var current = source.ToDeltaUser(user, isFullResync);
+            if (!current.ManagerKnown && Changed.TryGetValue(id, out var earlier) && earlier.ManagerKnown)
+            {
+                current = current with { ManagerId = earlier.ManagerId, ManagerKnown = true };
+            }
+
+            Changed[id] = current;
+        }
+    }
+
+    /// <summary>Groups of one round. A large group arrives on several pages, each with part of
+    /// members@delta: they are merged, and the last word about a member wins.</summary>
+    private sealed class GroupRound : IDeltaAccumulator<Group>
+    {
+        public OrderedDictionary<string, GroupAccumulator> Changed { get; } = new(StringComparer.Ordinal);
+
+        public OrderedDictionary<string, DirectoryRemoval> Removed { get; } = new(StringComparer.Ordinal);
+
+        public void Apply(Group group)
+        {
+            if (group.Id is not { } id)
+            {
+                throw new DirectoryUnavailableException("Graph groups delta returned an entry without an id.");
+            }
+
+            if (GraphPayload.RemovalOf(group.AdditionalData) is { } reason)
+            {
+                Changed.Remove(id);
+                Removed[id] = new DirectoryRemoval(id, reason);
+                return;
+            }
+
+            Removed.Remove(id);
+            if (!Changed.TryGetValue(id, out var accumulator))
+            {
+                accumulator = new GroupAccumulator();
+                Changed[id] = accumulator;
+            }
+
+            accumulator.DisplayName = group.DisplayName ?? accumulator.DisplayName;
+            IReadOnlyList<DeltaReference>? references;
+            try
+            {
+                references = GraphPayload.ReferencesOf(group.AdditionalData, GraphNames.MembersDelta);
+            }
+            catch (FormatException ex)
+            {
+                throw new DirectoryUnavailableException($"Graph groups delta returned unreadable members for group {id}: {ex.Message}", ex);
+            }
+
+            foreach (var member in references ?? [])
+            {
+                if (member.IsUser)
+                {
+                    accumulator.Apply(member.Id, member.Removed is null);
+                }
+            }
+        }
+    }
 
     private sealed class GroupAccumulator
     {

@@ -22,6 +22,11 @@ public sealed class StateOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (TableServiceUri is { OriginalString.Length: 0 })
+        {
+            TableServiceUri = null; // an empty setting means "not set"
+        }
+
         if (string.IsNullOrWhiteSpace(ConnectionString) && TableServiceUri is null)
         {
             yield return new ValidationResult(

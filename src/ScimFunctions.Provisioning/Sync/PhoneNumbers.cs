@@ -39,6 +39,12 @@ public static class PhoneNumbers
         }
 
         var international = text.StartsWith('+');
+        if (international || text.StartsWith("00", StringComparison.Ordinal))
+        {
+            // "+44 (0)20 …": the bracketed trunk prefix is not dialled internationally.
+            text = text.Replace("(0)", "", StringComparison.Ordinal);
+        }
+
         var digits = new StringBuilder();
         foreach (var c in text)
         {

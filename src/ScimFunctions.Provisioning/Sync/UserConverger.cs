@@ -108,7 +108,7 @@ public sealed class UserConverger(
 
         // The manager reference is the manager's target id, known only once the manager is provisioned.
         string? managerScimId = null;
-        if (mapper.ManagerAttribute is not null && !string.IsNullOrEmpty(user!.ManagerId) && TableKeys.IsValid(user.ManagerId))
+        if (mapper.ManagerAttribute is not null && user!.ManagerKnown && !string.IsNullOrEmpty(user.ManagerId) && TableKeys.IsValid(user.ManagerId))
         {
             var manager = await store.GetUserAsync(user.ManagerId, cancellationToken);
             managerScimId = manager is { IsProvisioned: true } ? manager.ScimId
@@ -116,6 +116,19 @@ public sealed class UserConverger(
         }
 
         var projection = mapper.Project(user!, managerScimId);
+        if (!user!.ManagerKnown && mapper.ManagerAttribute is { } managerAttribute && mapping is not null)
+        {
+            // An incremental delta round says nothing about an unchanged manager: keep what was applied.
+            var kept = new SortedDictionary<string, string>(projection.Values.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal);
+            kept.Remove(managerAttribute.Path.Text);
+            if (mapping.Projection?.TryGetValue(managerAttribute.Path.Text, out var appliedManager) == true)
+            {
+                kept[managerAttribute.Path.Text] = appliedManager;
+            }
+
+            projection = new ProjectionResult(kept, mapping.PendingManagerId);
+        }
+
         var desired = projection.Values;
         var provisioned = mapping is { IsProvisioned: true };
 
@@ -183,6 +196,10 @@ public sealed class UserConverger(
                 RecordLag(request);
                 EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Create);
                 return Done(id, PlanActions.Create, "new in scope", decision, Paths(desired.Keys), await BecameActiveFollowUpsAsync(id, cancellationToken));
+
+            case ScimOutcome.Uniqueness when created.Value is { } clash:
+                // The client already found the user holding the userName (e.g. our own timed-out create).
+                return await AdoptAsync(existing, clash, projection, observedAt, request, run, "create met 409; target user has the same userName", cancellationToken);
 
             case ScimOutcome.Uniqueness:
                 // userName taken: the same person created earlier (a timed-out create) or an existing account.

@@ -31,8 +31,6 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
     // when this list is empty, delete it.
     private static readonly HashSet<string> PendingSettings = new(StringComparer.Ordinal)
     {
-        "State__TableServiceUri",
-        "State__ClientId",
         "Graph__BaseUrl",
         "Graph__TenantId",
         "Graph__ClientId",
@@ -45,11 +43,6 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
         "Scim__ClientSecret",
         "Scim__BearerToken",
         "Scim__RequestsPerMinute",
-        "DeltaSweepSchedule",
-        "ReconcileGroupsSchedule",
-        "RenewSubscriptionsSchedule",
-        "PurgeDisabledSchedule",
-        "Sync__DisabledGraceDays",
     };
 
     [Fact]

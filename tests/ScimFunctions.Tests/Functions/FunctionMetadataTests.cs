@@ -45,6 +45,31 @@ public sealed class FunctionMetadataTests
     }
 
     [Fact]
+    public void ProvisionObject_IsTheSessionfulServiceBusTrigger_WithExplicitSettlement()
+    {
+        var trigger = Trigger("ProvisionObject");
+
+        Assert.Equal("serviceBusTrigger", (string?)trigger["type"]);
+        Assert.Equal("%ProvisioningQueueName%", (string?)trigger["queueName"]);
+        Assert.Equal("ServiceBusConnection", (string?)trigger["connection"]);
+        Assert.True((bool?)trigger["isSessionsEnabled"]);
+        Assert.False((bool?)trigger["autoCompleteMessages"]);
+    }
+
+    [Theory]
+    [InlineData("DeltaSweep", "%DeltaSweepSchedule%")]
+    [InlineData("ReconcileGroups", "%ReconcileGroupsSchedule%")]
+    [InlineData("RenewSubscriptions", "%RenewSubscriptionsSchedule%")]
+    [InlineData("PurgeDisabled", "%PurgeDisabledSchedule%")]
+    public void EngineTimers_AreTimerTriggers_WithTheirScheduleSetting(string functionName, string schedule)
+    {
+        var trigger = Trigger(functionName);
+
+        Assert.Equal("timerTrigger", (string?)trigger["type"]);
+        Assert.Equal(schedule, (string?)trigger["schedule"]);
+    }
+
+    [Fact]
     public void NoFunctionRunsOnStartup()
     {
         Assert.DoesNotContain(Triggers("timerTrigger"), t => (bool?)t["runOnStartup"] == true);
