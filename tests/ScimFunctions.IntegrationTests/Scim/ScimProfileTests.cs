@@ -246,6 +246,8 @@ public sealed class ScimProfileTests : IAsyncLifetime
         Assert.Equal(id, found.Value!.Id);
         Assert.Equal(ScimOutcome.NotFound, missing.Outcome);
         Assert.Contains(Uri.EscapeDataString("userName eq \"o\\\"brien\\\\x@example.org\""), server.RequestsTo("GET", "/scim/v2/Users")[0].Query, StringComparison.Ordinal);
+        Assert.NotEmpty(logs.GetSnapshot());
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Message.Contains("example.org", StringComparison.Ordinal) || r.Message.Contains("brien", StringComparison.Ordinal));
     }
 
     [Fact]
