@@ -319,4 +319,15 @@ public sealed class GraphReadTests : GraphTestBase
         Assert.Contains("u-ann", notFound.Message, StringComparison.Ordinal);
         Assert.True(serverError.IsTransient);
     }
+
+    [Fact]
+    public async Task DirectorySources_GraphWithToken_ReadsFromTheDoubleLikeTheCli()
+    {
+        SeedUsers();
+        var source = DirectorySources.GraphWithToken(Graph.BaseUrl, GraphDouble.DefaultToken);
+
+        var user = await source.GetUserAsync("boss@contoso.com");
+
+        Assert.Equal("u-boss", user?.Id);
+    }
 }
