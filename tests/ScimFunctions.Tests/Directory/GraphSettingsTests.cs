@@ -154,4 +154,36 @@ public sealed class GraphSettingsTests
         Assert.IsType<GraphDirectorySource>(provider.GetRequiredService<IDirectorySource>());
         Assert.IsType<GraphSubscriptionManager>(provider.GetRequiredService<IGraphSubscriptions>());
     }
+
+    [Fact]
+    public void LocalSettingsSample_GraphBlock_BindsAndValidates()
+    {
+        var sample = FindUp("local.settings.sample.json");
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(sample));
+        var values = document.RootElement.GetProperty("Values").EnumerateObject()
+            .Where(p => p.Name.StartsWith("Graph__", StringComparison.Ordinal))
+            .ToDictionary(p => p.Name.Replace("__", ":", StringComparison.Ordinal), p => (string?)p.Value.GetString());
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection(GraphOptions.Section);
+
+        var options = configuration.Get<GraphOptions>()!;
+        var subscriptions = configuration.Get<GraphSubscriptionOptions>()!;
+
+        Assert.True(values.Count >= 15);
+        Assert.Empty(GraphOptionsValidator.Check(options));
+        Assert.Empty(GraphSubscriptionOptionsValidator.Check(subscriptions));
+    }
+
+    private static string FindUp(string name)
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"{name} not found above {AppContext.BaseDirectory}");
+    }
 }
