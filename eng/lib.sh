@@ -45,10 +45,11 @@ start_azurite() {
   local table_port blob_port queue_port
   table_port=$(free_port); blob_port=$(free_port); queue_port=$(free_port)
   local workdir; workdir=$(mktemp -d)
-  "$TOOLS/node_modules/.bin/azurite" --inMemoryPersistence --silent --skipApiVersionCheck --location "$workdir" \
+  # Run from a scratch folder: Azurite may still drop small files in its working directory.
+  (cd "$workdir" && exec "$TOOLS/node_modules/.bin/azurite" --inMemoryPersistence --silent --skipApiVersionCheck \
     --blobHost 127.0.0.1 --blobPort "$blob_port" \
     --queueHost 127.0.0.1 --queuePort "$queue_port" \
-    --tableHost 127.0.0.1 --tablePort "$table_port" >"$workdir/azurite.log" 2>&1 &
+    --tableHost 127.0.0.1 --tablePort "$table_port") >"$workdir/azurite.log" 2>&1 &
   STARTED_PIDS+=($!)
   if ! wait_for_port 127.0.0.1 "$table_port" 30; then
     log "Azurite did not start; its log:"; cat "$workdir/azurite.log"; return 1
