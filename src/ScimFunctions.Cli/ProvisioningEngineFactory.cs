@@ -30,8 +30,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
             services.AddScimTarget(configuration);
             if (settings.SnapshotPath is { } path)
             {
-                services.AddSingleton<IDirectorySource>(provider => new SnapshotDirectorySource(
-                    path, new FileSnapshotStateStore(FileSnapshotStateStore.DefaultDirectory), provider.GetRequiredService<ILogger<SnapshotDirectorySource>>()));
+                services.AddSingleton<IDirectorySource>(DirectorySources.Snapshot(path, loggerFactory: loggerFactory));
             }
             else
             {
