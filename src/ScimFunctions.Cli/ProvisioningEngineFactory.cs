@@ -56,7 +56,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         try
         {
             provider.GetService<IStartupValidator>()?.Validate();
-            IScimfnEngine engine = new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>());
+            IScimfnEngine engine = new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>());
             return Task.FromResult(engine);
         }
         catch
@@ -66,8 +66,14 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
     }
 
-    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim) : IScimfnEngine
+    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim, IDirectorySource directory) : IScimfnEngine
     {
+        public async Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+        {
+            var users = await directory.GetUsersAsync(ids, cancellationToken);
+            return users.Where(u => u.Value.UserPrincipalName is not null).ToDictionary(u => u.Key, u => u.Value.UserPrincipalName!, StringComparer.Ordinal);
+        }
+
         public async Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default)
         {
             var result = await scim.GetServiceProviderConfigAsync(cancellationToken);

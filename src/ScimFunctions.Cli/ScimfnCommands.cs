@@ -182,7 +182,8 @@ internal sealed class ScimfnCommands
 
         if (showPlan && !json)
         {
-            SyncReport.WritePlanTable(_context.Output, summary);
+            var userIds = summary.Operations.Where(o => o.ObjectKind == ObjectKinds.User && o.Action != PlanActions.None).Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
+            SyncReport.WritePlanTable(_context.Output, summary, await engine.UserNamesAsync(userIds, cancellationToken));
             _context.Output.WriteLine();
         }
 

@@ -11,6 +11,10 @@ internal interface IScimfnEngine : IAsyncDisposable
     /// URL end in one clear line (exit 1) instead of a failure per user. Null when the target answers.</summary>
     Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>userPrincipalName by object id for the users the directory knows, to label a plan for people
+    /// (Graph reads them in batches). Ids the directory does not know are left out.</summary>
+    Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
     Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default);
 
     Task<UserExplanation> ExplainAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default);

@@ -63,14 +63,15 @@ internal static class SyncReport
     }
 
     /// <summary>The plan as a table: one row per operation that changes something, sorted for reading.</summary>
-    public static void WritePlanTable(TextWriter output, SyncSummary summary)
+    /// <param name="userNames">userPrincipalName by object id, shown instead of the id where known.</param>
+    public static void WritePlanTable(TextWriter output, SyncSummary summary, IReadOnlyDictionary<string, string> userNames)
     {
         var rows = summary.Operations
             .Where(o => o.Action != PlanActions.None)
             .OrderBy(o => o.ObjectKind == "user" ? 0 : 1)
             .ThenBy(o => o.Action, StringComparer.Ordinal)
-            .ThenBy(o => o.ObjectId, StringComparer.Ordinal)
-            .Select(o => new[] { o.ObjectKind, o.ObjectId, o.Action, Cell(o.Reason), Cell(DetailBeyondReason(o)) })
+            .ThenBy(o => userNames.GetValueOrDefault(o.ObjectId, o.ObjectId), StringComparer.Ordinal)
+            .Select(o => new[] { o.ObjectKind, o.ObjectKind == ObjectKinds.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectId, o.Action, Cell(o.Reason), Cell(DetailBeyondReason(o)) })
             .ToList();
         if (rows.Count == 0)
         {

@@ -55,6 +55,9 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
 
     public List<string> Calls { get; } = [];
 
+    /// <summary>What the directory would name users as, for plan tables.</summary>
+    public Dictionary<string, string> UserNames { get; } = [];
+
     public bool? DryRun { get; private set; }
 
     public bool ProgressGiven { get; private set; }
@@ -76,6 +79,9 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
     private sealed class Engine(FakeEngineFactory factory) : IScimfnEngine
     {
         public Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default) => Task.FromResult(factory.TargetProblem);
+
+        public Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyDictionary<string, string>>(factory.UserNames.Where(n => ids.Contains(n.Key)).ToDictionary());
 
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default)
         {

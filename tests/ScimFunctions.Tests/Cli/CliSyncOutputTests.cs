@@ -154,6 +154,7 @@ public sealed class CliSyncOutputTests
             new PlannedOperation("user", "u-2", "update", "department changed", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
             new PlannedOperation("user", "u-3", "none", "unchanged"),
         ]);
+        harness.Engines.UserNames["u-1"] = "alex.new@contoso.com";
         var args = CliHarness.SyncArgs();
         args[0] = "plan";
 
@@ -163,7 +164,7 @@ public sealed class CliSyncOutputTests
         Assert.True(harness.Engines.DryRun);
         var lines = run.OutputLines;
         Assert.Matches("^KIND +OBJECT +ACTION +REASON +DETAIL$", lines[0]);
-        Assert.Matches("^user +u-1 +create +new in scope$", lines[1]);
+        Assert.Matches("^user +alex.new@contoso.com +create +new in scope$", lines[1]);
         Assert.Matches("^user +u-2 +update +department changed +enterprise:department$", lines[2]);
         Assert.Matches("^group +g-1 +add-members +members joined in Entra +\\+3$", lines[3]);
         Assert.DoesNotContain(lines, l => l.Contains("u-3", StringComparison.Ordinal));
