@@ -87,7 +87,7 @@ internal sealed class CliSettings
 
     public SettingOption State { get; } = SettingOption.Create(
         "--state", "State__ConnectionString",
-        "Table Storage connection string for the mapping state shared with the functions, or a table service URI (https://ACCOUNT.table.core.windows.net, signed in with DefaultAzureCredential).",
+        "Table Storage connection string for the mapping state shared with the functions, or a table service URI (https://ACCOUNT.table.core.windows.net, signed in with DefaultAzureCredential; setting State__TableServiceUri).",
         DefaultState, helpName: "CONNECTION_STRING");
 
     public IReadOnlyList<SettingOption> DirectoryOptions => [Directory, GraphUrl, GraphToken];
