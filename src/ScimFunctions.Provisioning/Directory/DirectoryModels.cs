@@ -15,7 +15,14 @@ public sealed record DirectoryUser(
     string? MobilePhone,
     IReadOnlyList<string> BusinessPhones,
     string? ManagerId,
-    IReadOnlyDictionary<string, string> Properties);
+    IReadOnlyDictionary<string, string> Properties)
+{
+    /// <summary>False when the source could not say who the manager is: an incremental Graph delta round
+    /// reports <c>manager@delta</c> only when the manager changed, so a user changed for another reason
+    /// arrives with <see cref="ManagerId"/> null and this false. Keep the manager you already have.
+    /// Always true from single-user reads, full enumerations and snapshot files.</summary>
+    public bool ManagerKnown { get; init; } = true;
+}
 
 /// <summary>An Entra group and its member user ids (direct or transitive, as the read asked).</summary>
 public sealed record DirectoryGroup(string Id, string DisplayName, IReadOnlyList<string> MemberIds);

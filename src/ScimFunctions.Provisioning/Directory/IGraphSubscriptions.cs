@@ -15,4 +15,7 @@ public interface IGraphSubscriptions
 
     /// <summary>Answers <c>reauthorizationRequired</c>; <c>false</c> when the subscription is gone (404).</summary>
     Task<bool> ReauthorizeAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a subscription (before recreating it, or when tidying up); <c>false</c> when it was already gone (404).</summary>
+    Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default);
 }
