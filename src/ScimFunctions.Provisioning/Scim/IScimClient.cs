@@ -23,14 +23,20 @@ public interface IScimClient
     /// Inactive users are included (Genesys lists only active users without a filter).</summary>
     Task<ScimResult<ScimResource>> FindUserAsync(string attribute, string value, CancellationToken cancellationToken = default);
 
-    /// <summary>All users matching <paramref name="filter"/> (null: all), following every page.</summary>
+    /// <summary>All users matching <paramref name="filter"/> (null: all, on Genesys active and inactive), following
+    /// every page and skipping ids already returned. A page that fails throws <see cref="ScimException"/>: a
+    /// partial listing must never pass for the whole set.</summary>
     IAsyncEnumerable<ScimResource> ListUsersAsync(string? filter = null, IReadOnlyList<string>? attributes = null, CancellationToken cancellationToken = default);
+
+    /// <summary>totalResults for <paramref name="filter"/> (one request with count=0). Genesys counts only active
+    /// users without a filter.</summary>
+    Task<ScimResult<int>> CountUsersAsync(string? filter = null, CancellationToken cancellationToken = default);
 
     Task<ScimResult<ScimResource>> PatchUserAsync(string id, IReadOnlyList<ScimPatchOperation> operations, string? version, CancellationToken cancellationToken = default);
 
     Task<ScimResult<ScimResource>> ReplaceUserAsync(string id, JsonObject user, string? version, CancellationToken cancellationToken = default);
 
-    /// <summary>DELETE; a 404 counts as success.</summary>
+    /// <summary>DELETE; a 404 counts as success (value false: it was already gone).</summary>
     Task<ScimResult<bool>> DeleteUserAsync(string id, string? version, CancellationToken cancellationToken = default);
 
     Task<ScimResult<ScimResource>> GetGroupAsync(string id, string? ifNoneMatch = null, CancellationToken cancellationToken = default);
@@ -39,6 +45,13 @@ public interface IScimClient
 
     /// <summary>Creates a group (scim profile with group creation enabled only).</summary>
     Task<ScimResult<ScimResource>> CreateGroupAsync(string displayName, string? externalId, CancellationToken cancellationToken = default);
+
+    /// <summary>PUT a group. Send the members from a fresh GET with its version: membership itself is changed
+    /// with <see cref="PatchGroupMembersAsync"/> (U12); Genesys refuses or ignores a changed displayName (U11).</summary>
+    Task<ScimResult<ScimResource>> ReplaceGroupAsync(string id, JsonObject group, string? version, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a group (scim profile with group creation enabled only); a 404 counts as success.</summary>
+    Task<ScimResult<bool>> DeleteGroupAsync(string id, string? version, CancellationToken cancellationToken = default);
 
     /// <summary>Adds and removes members in PATCHes of at most <see cref="ScimTargetCapabilities.MemberPatchChunkSize"/>
     /// values each; returns the group after the last chunk (its version current).</summary>

@@ -43,8 +43,23 @@ public enum ScimOutcome
     Permanent,
 }
 
-public sealed record ScimError(int Status, string? ScimType, string Detail, string? CorrelationId);
+/// <summary>What the target said. <paramref name="Status"/> is the HTTP status (0 when no response arrived);
+/// <paramref name="CorrelationId"/> is Genesys's ININ-Correlation-Id (else the body's contextId), for support;
+/// <paramref name="UserName"/> is the clashing userName on a Uniqueness outcome.</summary>
+public sealed record ScimError(int Status, string? ScimType, string Detail, string? CorrelationId, string? UserName = null);
 
+/// <summary>Thrown only where no result can be returned (an enumeration that cannot finish): a partial
+/// listing must never be read as the full set.</summary>
+public sealed class ScimException(string message, ScimOutcome outcome, ScimError? error)
+    : Exception(error is null ? $"{message}: {outcome}." : $"{message}: {outcome} ({error.Status} {error.Detail}).")
+{
+    public ScimOutcome Outcome { get; } = outcome;
+
+    public ScimError? Error { get; } = error;
+}
+
+/// <summary>The outcome of one client call. On Ok the value is set; on NotModified the value carries the id and
+/// version with an empty body; on Uniqueness after a create the value is the existing resource when it was found.</summary>
 public sealed record ScimResult<T>(ScimOutcome Outcome, T? Value = default, ScimError? Error = null)
 {
     public bool IsSuccess => Outcome is ScimOutcome.Ok or ScimOutcome.NotModified;

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+
+namespace ScimFunctions.Provisioning.Scim;
+
+/// <summary>Puts the bearer token on each attempt. On a 401 with an OAuth token (genesys), forgets that token,
+/// fetches a new one and sends the request once more (U19); a second 401 goes back to the caller.</summary>
+public sealed class ScimAuthHandler(ScimTokenSource tokens, ScimRateLimiter limiter, ILogger<ScimAuthHandler> logger) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var token = await tokens.GetTokenAsync(cancellationToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var response = await base.SendAsync(request, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Unauthorized || !tokens.CanRefresh)
+        {
+            return response;
+        }
+
+        ScimLog.TokenRejected(logger, request.Method.Method, request.RequestUri?.AbsolutePath);
+        response.Dispose();
+        tokens.Invalidate(token);
+        token = await tokens.GetTokenAsync(cancellationToken);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        // The second send costs the target a request like any other: take a permit for it.
+        using (await limiter.AcquireAsync(1, cancellationToken))
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}
+
+/// <summary>Sees every request that reaches the wire: counts it, buffers the body inside the pipeline (so a
+/// reset mid-body is retried like any transport failure), notices ETag support, and feeds 429s back to the
+/// shared limiter so every caller pauses for Retry-After, not just the one that was refused.</summary>
+public sealed class ScimTrafficHandler(ScimTargetState state, ScimRateLimiter limiter, TimeProvider timeProvider, ILogger<ScimTrafficHandler> logger)
+    : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        state.CountRequest(request.Method);
+        var response = await base.SendAsync(request, cancellationToken);
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(cancellationToken);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+
+        if (response.Headers.NonValidated.Contains(ScimHeaders.ETag))
+        {
+            state.ObserveETagHeader();
+        }
+
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            var retryAfter = RetryAfter(response, timeProvider);
+            state.CountThrottled();
+            limiter.OnThrottled(retryAfter);
+            ScimLog.Throttled(logger, request.Method.Method, request.RequestUri?.AbsolutePath, retryAfter);
+        }
+
+        return response;
+    }
+
+    /// <summary>Retry-After as seconds or an HTTP date; null when absent or unreadable.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider timeProvider)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - timeProvider.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Logging;
+
+namespace ScimFunctions.Provisioning.Scim;
+
+/// <summary>Log events of the SCIM client (EventIds 4100–4199). Paths are logged without query strings
+/// (filters carry user names); tokens and secrets never appear.</summary>
+internal static partial class ScimLog
+{
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Warning,
+        Message = "SCIM {Method} {Path} answered {Status} ({Outcome}): {Detail}; correlation id {CorrelationId}")]
+    public static partial void RequestFailed(ILogger logger, string method, string? path, int status, ScimOutcome outcome, string detail, string? correlationId);
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Debug,
+        Message = "SCIM {Method} {Path} answered {Status} ({Outcome}); correlation id {CorrelationId}")]
+    public static partial void RequestExpectedMiss(ILogger logger, string method, string? path, int status, ScimOutcome outcome, string? correlationId);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "SCIM {Method} {Path} failed in transport ({Reason})")]
+    public static partial void TransportFailed(ILogger logger, string method, string? path, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Information,
+        Message = "Retrying SCIM {Method} {Path} after {Reason} in {Delay} (retry {Retry})")]
+    public static partial void Retrying(ILogger logger, string? method, string? path, string reason, TimeSpan delay, int retry, Exception? exception);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning,
+        Message = "SCIM target throttled {Method} {Path}; pausing all requests to it for {RetryAfter}")]
+    public static partial void Throttled(ILogger logger, string method, string? path, TimeSpan? retryAfter);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Warning,
+        Message = "SCIM {Operation} stopped: its time budget of {Budget} is spent; the caller gets a transient outcome")]
+    public static partial void BudgetSpent(ILogger logger, string operation, TimeSpan budget);
+
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Information, Message = "Acquired an OAuth token from {Host}, valid for {Lifetime}")]
+    public static partial void TokenAcquired(ILogger logger, string host, TimeSpan lifetime);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Information,
+        Message = "SCIM {Method} {Path} answered 401; fetching a new OAuth token and sending once more")]
+    public static partial void TokenRejected(ILogger logger, string method, string? path);
+
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Error, Message = "The token endpoint {Host} failed with status {Status}")]
+    public static partial void TokenRequestFailed(ILogger logger, string host, int status, Exception? exception);
+
+    [LoggerMessage(EventId = 4109, Level = LogLevel.Information,
+        Message = "A retried create met 409; user {ScimId} found by userName is returned as the created user")]
+    public static partial void CreateResolvedByLookup(ILogger logger, string scimId);
+
+    [LoggerMessage(EventId = 4110, Level = LogLevel.Information,
+        Message = "SCIM target ETag support: {Supported} (ServiceProviderConfig etag.supported {Offered}, ETag header seen {HeaderSeen})")]
+    public static partial void ETagSupport(ILogger logger, bool supported, bool? offered, bool headerSeen);
+
+    [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "SCIM token could not be obtained: {Reason}")]
+    public static partial void TokenUnavailable(ILogger logger, string reason, Exception exception);
+}
