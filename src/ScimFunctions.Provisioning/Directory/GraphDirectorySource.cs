@@ -30,9 +30,10 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
         "employeeId", "mobilePhone", "businessPhones", "manager",
     };
 
-    private readonly IReadOnlyList<string> propertyNames = [.. CoreUserProperties.Where(p => !OwnFields.Contains(p)), .. options.ExtraUserProperties()];
+    /// <summary>Selected properties without a field of their own: they go to <see cref="DirectoryUser.Properties"/>.</summary>
+    private readonly string[] propertyNames = [.. CoreUserProperties.Concat(options.ExtraUserProperties()).Where(p => !OwnFields.Contains(p)).Distinct(StringComparer.OrdinalIgnoreCase)];
 
-    internal string[] UserSelect => [.. CoreUserProperties, .. options.ExtraUserProperties().Where(p => !CoreUserProperties.Contains(p, StringComparer.OrdinalIgnoreCase))];
+    internal string[] UserSelect => [.. CoreUserProperties.Concat(options.ExtraUserProperties()).Distinct(StringComparer.OrdinalIgnoreCase)];
 
     public async Task<DirectoryUser?> GetUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
     {

@@ -197,7 +197,7 @@ public sealed class GraphReadTests : GraphTestBase
             p["otherMails"] = new JsonArray("x@fabrikam.com");
         });
 
-        var user = await Source(o => o.UserSelect = "companyName, employeeOrgData,extension_abc_badge,otherMails").GetUserAsync("u-x");
+        var user = await Source(o => o.UserSelect = "companyName, employeeOrgData,extension_abc_badge,otherMails,jobTitle,surname").GetUserAsync("u-x");
 
         Assert.NotNull(user);
         Assert.Equal("Contoso", user.Properties["companyName"]);
@@ -205,7 +205,10 @@ public sealed class GraphReadTests : GraphTestBase
         Assert.Equal("CC-7", user.Properties["employeeOrgData.costCenter"]);
         Assert.Equal("B-42", user.Properties["extension_abc_badge"]);
         Assert.Equal("[\"x@fabrikam.com\"]", user.Properties["otherMails"]);
-        Assert.Contains("extension_abc_badge", Uri.UnescapeDataString(Assert.Single(Graph.Requests).Query), StringComparison.Ordinal);
+        Assert.False(user.Properties.ContainsKey("jobTitle"));
+        var query = Uri.UnescapeDataString(Assert.Single(Graph.Requests).Query);
+        Assert.Contains("surname,companyName,employeeOrgData,extension_abc_badge,otherMails", query, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(query, "jobTitle"));
     }
 
     [Fact]

@@ -43,6 +43,11 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
         "Scim__ClientSecret",
         "Scim__BearerToken",
         "Scim__RequestsPerMinute",
+        "DeltaSweepSchedule",
+        "ReconcileGroupsSchedule",
+        "RenewSubscriptionsSchedule",
+        "PurgeDisabledSchedule",
+        "Sync__DisabledGraceDays",
     };
 
     [Fact]

@@ -273,6 +273,37 @@ public sealed class ScimProfileTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListUsers_WhenTotalResultsGrowsMidScan_FollowsTheNewTotal()
+    {
+        server.MaxPageSize = 25;
+        for (var i = 0; i < 50; i++)
+        {
+            server.SeedUser($"a{i:D3}@example.org");
+        }
+
+        server.BeforeUserPage = startIndex =>
+        {
+            if (startIndex == 26)
+            {
+                for (var i = 0; i < 30; i++)
+                {
+                    server.SeedUser($"z{i:D3}@example.org");
+                }
+            }
+        };
+        using var client = NewClient();
+
+        var ids = new List<string>();
+        await foreach (var user in client.ListUsersAsync())
+        {
+            ids.Add(user.Id);
+        }
+
+        Assert.Equal(80, ids.Distinct().Count());
+        Assert.Equal(4, server.RequestsTo("GET", "/scim/v2/Users").Count);
+    }
+
+    [Fact]
     public async Task ListUsers_WhenAPageFails_ThrowsInsteadOfEndingEarly()
     {
         for (var i = 0; i < 60; i++)
