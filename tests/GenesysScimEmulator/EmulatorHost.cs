@@ -14,8 +14,9 @@ namespace GenesysScimEmulator;
 /// // emulator.State        = store, tokens, counters, faults, settings
 /// </code>
 /// Configuration files and environment variables are not read: what the configure delegate sets is
-/// all there is, so tests stay hermetic. This type also serves as the marker for
-/// <c>WebApplicationFactory&lt;EmulatorHost&gt;</c> (which runs Program.cs with its configuration).</summary>
+/// all there is, so tests stay hermetic. For TestServer instead of a port, use
+/// <c>WebApplicationFactory&lt;EmulatorOptions&gt;</c> (any public emulator type marks the assembly; it runs
+/// Program.cs with appsettings.json and environment variables).</summary>
 public static class EmulatorHost
 {
     public static async Task<RunningEmulator> StartAsync(
@@ -31,6 +32,7 @@ public static class EmulatorHost
             Args = [],
         });
         builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.AddGenesysScimEmulator();

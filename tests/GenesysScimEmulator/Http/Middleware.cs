@@ -78,7 +78,7 @@ public sealed class CorrelationAndCountingMiddleware(RequestDelegate next)
 
 /// <summary>Turns <see cref="ScimException"/> into a ScimError and <see cref="PlatformException"/> into a
 /// Genesys ErrorBody.</summary>
-public sealed class ErrorBodyMiddleware(RequestDelegate next)
+public sealed partial class ErrorBodyMiddleware(RequestDelegate next, ILogger<ErrorBodyMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context, EmulatorSettings settings)
     {
@@ -108,7 +108,16 @@ public sealed class ErrorBodyMiddleware(RequestDelegate next)
                 await context.WritePlatformError(e.Status, e.Code, e.Message);
             }
         }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            // A bug in the emulator still answers like the platform does, with the correlation id to find it.
+            LogUnexpected(logger, e, context.Request.Method, context.Request.Path, context.CorrelationId());
+            await context.WritePlatformError(500, "internal.server.error", "The server encountered an internal error.");
+        }
     }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Unexpected error answering {Method} {Path} (correlation {CorrelationId})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string correlationId);
 }
 
 /// <summary>Injected faults: latency, dropped connections, 5xx, 429 (see <see cref="FaultInjector"/>).</summary>

@@ -46,7 +46,7 @@ public static class GroupModel
                 throw ScimException.InvalidValue("members.value is required.");
             }
 
-            if (!isLiveUser(id) && !current.Members.Contains(id, StringComparer.OrdinalIgnoreCase))
+            if (!isLiveUser(id) && !current.HasMember(id))
             {
                 if (options.UnknownMemberIds == WritePolicy.Reject)
                 {

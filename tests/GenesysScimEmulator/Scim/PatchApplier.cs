@@ -271,11 +271,12 @@ public static class PatchApplier
             if (keys is not null && value is JsonArray or JsonObject && container.Get(name) is JsonArray existing)
             {
                 // Entra's member removal: {"op":"remove","path":"members","value":[{"value":"id"}]}.
-                foreach (var item in AsItems(value))
+                var doomed = AsItems(value).Select(item => KeyOf(item, keys)).Where(key => key is not null).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                for (var i = existing.Count - 1; i >= 0; i--)
                 {
-                    foreach (var match in existing.OfType<JsonObject>().Where(e => SameKey(e, item, keys)).ToList())
+                    if (KeyOf(existing[i], keys) is { } key && doomed.Contains(key))
                     {
-                        existing.Remove(match);
+                        existing.RemoveAt(i);
                     }
                 }
             }
@@ -287,16 +288,29 @@ public static class PatchApplier
         else if (keys is not null)
         {
             var target = op == Replace ? [] : container.Get(name) as JsonArray ?? [];
+            var positions = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            for (var i = 0; i < target.Count; i++)
+            {
+                if (KeyOf(target[i], keys) is { } key)
+                {
+                    positions.TryAdd(key, i);
+                }
+            }
+
             foreach (var item in AsItems(value))
             {
-                var index = item is JsonObject ? target.ToList().FindIndex(e => e is JsonObject o && SameKey(o, item, keys)) : -1;
-                if (index >= 0)
+                var key = KeyOf(item, keys);
+                if (key is not null && positions.TryGetValue(key, out var index))
                 {
                     target[index] = item.DeepClone();
                 }
                 else
                 {
                     target.Add(item.DeepClone());
+                    if (key is not null)
+                    {
+                        positions[key] = target.Count - 1;
+                    }
                 }
             }
 
@@ -443,11 +457,28 @@ public static class PatchApplier
         filter.All(clause => element.Get(clause.Attribute).ScalarText() is { } text
             && text.Equals(clause.Value, StringComparison.OrdinalIgnoreCase));
 
-    private static bool SameKey(JsonObject element, JsonNode item, string[] keys) =>
-        item is JsonObject other
-        && keys.All(key => element.Get(key).ScalarText() is { } left
-            && other.Get(key).ScalarText() is { } right
-            && left.Equals(right, StringComparison.OrdinalIgnoreCase));
+    /// <summary>The identity of a multi-valued element (e.g. the type of an email, the value of a
+    /// member), or null when it lacks one of the key fields.</summary>
+    private static string? KeyOf(JsonNode? element, string[] keys)
+    {
+        if (element is not JsonObject obj)
+        {
+            return null;
+        }
+
+        var parts = new string[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (obj.Get(keys[i]).ScalarText() is not { } part)
+            {
+                return null;
+            }
+
+            parts[i] = part;
+        }
+
+        return string.Join('\u001f', parts);
+    }
 
     /// <summary>Member values an operation carries, for the per-request member cap.</summary>
     public static int CountValues(PatchOperation operation, string attribute)

@@ -146,7 +146,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
             user.Deleted = true;
             user.Version++;
             user.LastModified = time.GetUtcNow();
-            foreach (var group in groups.Values.Where(g => g.Members.Remove(user.Id)))
+            foreach (var group in groups.Values.Where(g => g.RemoveMember(user.Id)).ToList())
             {
                 Touch(group);
             }
@@ -237,6 +237,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
             }
 
             var members = new List<string>();
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var node in body.GetArray(Attr.Members, Attr.Members) ?? [])
             {
                 var reference = (node as JsonObject)?.GetString(Attr.Value, "members.value") ?? node.ScalarText()
@@ -244,7 +245,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
                 var memberId = IsLiveUser(reference) ? reference
                     : liveUserNames.GetValueOrDefault(reference)
                     ?? throw ScimException.InvalidValue($"Group '{displayName}': member '{reference}' is neither a user id nor a userName.");
-                if (!members.Contains(memberId, StringComparer.OrdinalIgnoreCase))
+                if (seen.Add(memberId))
                 {
                     members.Add(memberId);
                 }
@@ -441,7 +442,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
 
     private StoredResource Render(UserEntity user, ResourceUrls urls)
     {
-        var memberOf = groups.Values.Where(g => g.Members.Contains(user.Id, StringComparer.OrdinalIgnoreCase)).OrderBy(g => g.Sequence);
+        var memberOf = groups.Values.Where(g => g.HasMember(user.Id)).OrderBy(g => g.Sequence);
         return new StoredResource(UserModel.Render(user, memberOf, urls, settings.Current), user.Version);
     }
 

@@ -46,8 +46,32 @@ public sealed class GroupEntity(string id)
 
     public string? ExternalId { get; set; }
 
+    private List<string> members = [];
+    private HashSet<string> memberSet = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>User ids, in the order they were added.</summary>
-    public List<string> Members { get; set; } = [];
+    public IReadOnlyList<string> Members
+    {
+        get => members;
+        set
+        {
+            members = [.. value];
+            memberSet = new HashSet<string>(value, StringComparer.OrdinalIgnoreCase);
+        }
+    }
+
+    public bool HasMember(string userId) => memberSet.Contains(userId);
+
+    public bool RemoveMember(string userId)
+    {
+        if (!memberSet.Remove(userId))
+        {
+            return false;
+        }
+
+        members.RemoveAll(id => id.Equals(userId, StringComparison.OrdinalIgnoreCase));
+        return true;
+    }
 }
 
 /// <summary>Where resources live, for <c>meta.location</c> and <c>$ref</c>: the SCIM base the request
