@@ -32,7 +32,7 @@ public sealed class SyncRunner(
         SyncOptions options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        string tablePrefix = "ScimFn",
+        string tablePrefix = StateStore.DefaultPrefix,
         IGraphSubscriptions? graphSubscriptions = null,
         ProvisioningMetrics? metrics = null,
         IReadOnlyList<AttributeMappingRule>? attributeMapping = null)

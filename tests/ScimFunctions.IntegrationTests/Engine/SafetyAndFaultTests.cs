@@ -330,16 +330,20 @@ public sealed class SafetyAndFaultTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GraphUnavailable_IsNeverALeaver()
+    public async Task GraphUnavailable_IsNeverALeaver_AndEndsDeadLetteredAfterTheLastAttempt()
     {
-        await StartAsync();
+        await StartAsync(sync: o => o.MaxAttempts = 2);
         var scimId = await ProvisionAsync("u-tom", "tom@contoso.com");
         h.Graph.FailNext(503, count: 20, pathContains: "/users/u-tom");
 
         await h.NotifyAsync("u-tom");
-        await h.DrainAsync();
+        var settled = await h.DrainAsync();
 
+        Assert.Equal(["complete", "deadletter"], settled.Select(s => s.Settlement!));
+        Assert.Equal(FailureReasons.RetriesExhausted, settled[^1].DeadLetterReason);
         Assert.True((bool?)h.TargetUser(scimId)!["active"]);
-        Assert.Equal(LifecycleState.Active, (await h.MappingAsync("u-tom")).State);
+        var row = await h.MappingAsync("u-tom");
+        Assert.Equal(LifecycleState.Active, row.State);
+        Assert.Contains(FailureReasons.DirectoryUnavailable, row.LastError, StringComparison.Ordinal);
     }
 }

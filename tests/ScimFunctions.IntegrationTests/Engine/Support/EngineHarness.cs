@@ -87,7 +87,7 @@ public sealed class EngineHarness : IAsyncDisposable
         scim?.Invoke(scimOptions);
         harness.Scim = ScimClient.Create(scimOptions);
 
-        var graphOptions = new GraphOptions { BaseUrl = harness.Graph.BaseUrl, Credential = GraphCredentialKinds.Token, StaticToken = GraphDouble.DefaultToken };
+        var graphOptions = new GraphOptions { BaseUrl = harness.Graph.BaseUrl, Credential = GraphCredentialKinds.Token, StaticToken = GraphDouble.DefaultToken, MaxRetries = 1, RetryTimeLimitSeconds = 5 };
         var graphClient = GraphClients.Create(graphOptions);
         harness.disposables.Add(graphClient);
         harness.Directory = new GraphDirectorySource(graphClient, graphOptions, NullLogger<GraphDirectorySource>.Instance);
