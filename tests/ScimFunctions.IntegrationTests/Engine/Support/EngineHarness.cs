@@ -6,7 +6,9 @@ using GenesysScimEmulator;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using ScimFunctions.Functions;
@@ -44,6 +46,8 @@ public sealed class EngineHarness : IAsyncDisposable
     public SyncRunner Engine { get; private set; } = null!;
     public StateStore Store => Engine.Store;
     public ProvisioningMetrics Metrics { get; } = new();
+    public FakeLoggerProvider Logs { get; } = new();
+    public GraphSubscriptionManager Subscriptions { get; private set; } = null!;
     public FakeQueue Queue { get; } = new();
     public WorkQueue WorkQueue { get; private set; } = null!;
     public GraphNotifications Webhook { get; private set; } = null!;
@@ -94,11 +98,14 @@ public sealed class EngineHarness : IAsyncDisposable
 
         harness.Options = new SyncOptions { FollowUpDelaySeconds = 1, SweepGroupDelaySeconds = 1, RetryBaseDelaySeconds = 1 };
         sync?.Invoke(harness.Options);
-        harness.Engine = SyncRunner.Create(harness.Scim, harness.Directory, harness.Tables, harness.Options, harness.Time, NullLoggerFactory.Instance, harness.TablePrefix, metrics: harness.Metrics);
+        harness.Subscriptions = new GraphSubscriptionManager(graphClient, new GraphSubscriptionOptions { NotificationUrl = "https://scimfn.example/api/notifications?code=test" }, ClientState, TimeProvider.System, NullLogger<GraphSubscriptionManager>.Instance);
+        var loggers = LoggerFactory.Create(b => b.AddProvider(harness.Logs).SetMinimumLevel(LogLevel.Debug));
+        harness.disposables.Add(loggers);
+        harness.Engine = SyncRunner.Create(harness.Scim, harness.Directory, harness.Tables, harness.Options, harness.Time, loggers, harness.TablePrefix, harness.Subscriptions, harness.Metrics);
 
         harness.WorkQueue = new WorkQueue(harness.Queue.Sender);
         harness.Webhook = new GraphNotifications(harness.WorkQueue, Microsoft.Extensions.Options.Options.Create(new NotificationOptions { ClientState = ClientState }), harness.Time, NullLogger<GraphNotifications>.Instance);
-        var sweeper = new DeltaSweeper(harness.Store, harness.Directory, harness.WorkQueue, harness.Options, harness.Time, NullLogger.Instance);
+        var sweeper = new DeltaSweeper(harness.Store, harness.Directory, harness.WorkQueue, harness.Options, harness.Time, loggers.CreateLogger("ScimFunctions.Provisioning.Engine"));
         harness.Provision = new ProvisionObject(harness.Engine, harness.WorkQueue, sweeper, harness.Options, harness.Time, NullLogger<ProvisionObject>.Instance);
         harness.Sweep = new DeltaSweep(sweeper, NullLogger<DeltaSweep>.Instance);
         harness.Purge = new PurgeDisabled(harness.Engine, NullLogger<PurgeDisabled>.Instance);
