@@ -18,7 +18,7 @@ public sealed class StateOptions : IValidatableObject
 
     /// <summary>Prefix of every table name (letters and digits), so several connectors or test runs can share an account.</summary>
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{0,39}$", ErrorMessage = "Setting State__TablePrefix must start with a letter and hold only letters and digits (at most 40).")]
-    public string TablePrefix { get; set; } = "ScimFn";
+    public string TablePrefix { get; set; } = StateStore.DefaultPrefix;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

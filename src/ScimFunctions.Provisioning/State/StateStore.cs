@@ -12,8 +12,12 @@ namespace ScimFunctions.Provisioning.State;
 /// <summary>The engine's memory in Azure Table Storage. Every update carries the row's ETag; a lost race
 /// surfaces as <see cref="StateConflictException"/> so the caller re-reads and re-decides. Tables are
 /// created on first use. Long values (delta links, member sets) are properties, never keys.</summary>
-public sealed class StateStore(TableServiceClient service, string tablePrefix = "ScimFn")
+public sealed class StateStore(TableServiceClient service, string tablePrefix = StateStore.DefaultPrefix)
 {
+    /// <summary>With it the tables are ScimUserMappings, ScimGroupMappings, ScimCursors, ScimSubscriptions,
+    /// ScimStagedActions, ScimCounters and ScimPending (main.bicep pre-creates the first five).</summary>
+    public const string DefaultPrefix = "Scim";
+
     private const string UserRow = "user";
     private const string GroupRow = "group";
     private const int ChunkChars = 30_000; // a string property holds 64 KiB of UTF-16
@@ -26,11 +30,11 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     /// <summary>Table writes this store made (inserts, updates, deletes; table creation excluded).</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
-    public string UsersTable => tablePrefix + "Users";
-    public string GroupsTable => tablePrefix + "Groups";
+    public string UsersTable => tablePrefix + "UserMappings";
+    public string GroupsTable => tablePrefix + "GroupMappings";
     public string CursorsTable => tablePrefix + "Cursors";
     public string SubscriptionsTable => tablePrefix + "Subscriptions";
-    public string StagedTable => tablePrefix + "Staged";
+    public string StagedTable => tablePrefix + "StagedActions";
     public string CountersTable => tablePrefix + "Counters";
     public string PendingTable => tablePrefix + "Pending";
 

@@ -12,8 +12,8 @@ public sealed record SubscriptionChange(string Resource, string SubscriptionId, 
 /// recreated when Graph says it is gone, reauthorized on <c>reauthorizationRequired</c>.</summary>
 public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions graph, SyncOptions options, TimeProvider time, ILogger logger)
 {
-    public const string Users = "users";
-    public const string Groups = "groups";
+    public const string Users = "/users";
+    public const string Groups = "/groups";
 
     public IReadOnlyList<string> Resources =>
         options.Groups.Enabled || options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) ? [Users, Groups] : [Users];
@@ -100,5 +100,5 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     }
 
     private static bool Same(string stored, string resource) =>
-        stored.Trim('/').Equals(resource, StringComparison.OrdinalIgnoreCase);
+        stored.Trim('/').Equals(resource.Trim('/'), StringComparison.OrdinalIgnoreCase);
 }

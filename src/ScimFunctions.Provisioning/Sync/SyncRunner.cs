@@ -32,7 +32,7 @@ public sealed class SyncRunner(
         SyncOptions options,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        string tablePrefix = "ScimFn",
+        string tablePrefix = StateStore.DefaultPrefix,
         IGraphSubscriptions? graphSubscriptions = null,
         ProvisioningMetrics? metrics = null,
         IReadOnlyList<AttributeMappingRule>? attributeMapping = null)
@@ -183,10 +183,16 @@ public sealed class SyncRunner(
 
     private async Task SaveCursorAsync<T>(DeltaCursor cursor, DeltaResult<T> delta, CancellationToken cancellationToken)
     {
+        // The functions' delta sweep can resume from here instead of enumerating again. A cursor stored
+        // within the last day is kept, so re-running on an unchanged directory writes nothing.
+        var now = time.GetUtcNow();
+        if (cursor.Link is not null && cursor.UpdatedAt is { } updated && now - updated < TimeSpan.FromDays(1))
+        {
+            return;
+        }
+
         try
         {
-            // The functions' delta sweep can resume from here instead of enumerating again.
-            var now = time.GetUtcNow();
             await store.SaveCursorAsync(cursor with { Link = delta.Cursor, UpdatedAt = now, LastFullResyncAt = now }, cancellationToken);
         }
         catch (StateConflictException)
