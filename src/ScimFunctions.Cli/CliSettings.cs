@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using ScimFunctions.Provisioning.Directory;
 
 namespace ScimFunctions.Cli;
 
@@ -45,7 +46,6 @@ internal sealed class CliSettings
     public const string GraphDirectory = "graph";
     public const string GenesysTarget = "genesys";
     public const string ScimTarget = "scim";
-    public const string DefaultGraphUrl = "https://graph.microsoft.com/v1.0";
     public const string DefaultState = "UseDevelopmentStorage=true";
 
     public SettingOption Directory { get; } = SettingOption.Create(
@@ -54,7 +54,7 @@ internal sealed class CliSettings
         GraphDirectory, helpName: "graph|PATH.json");
 
     public SettingOption GraphUrl { get; } = SettingOption.Create(
-        "--graph-url", "Graph__BaseUrl", "Microsoft Graph base URL (a Graph test double, a national cloud).", DefaultGraphUrl, helpName: "URL");
+        "--graph-url", "Graph__BaseUrl", "Microsoft Graph base URL (a Graph test double, a national cloud).", GraphOptions.DefaultBaseUrl, helpName: "URL");
 
     public SettingOption GraphToken { get; } = SettingOption.Create(
         "--graph-token", "Graph__StaticToken",

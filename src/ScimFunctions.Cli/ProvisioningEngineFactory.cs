@@ -70,8 +70,16 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
     {
         public async Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
         {
-            var users = await directory.GetUsersAsync(ids, cancellationToken);
-            return users.Where(u => u.Value.UserPrincipalName is not null).ToDictionary(u => u.Key, u => u.Value.UserPrincipalName!, StringComparer.Ordinal);
+            try
+            {
+                var users = await directory.GetUsersAsync(ids, cancellationToken);
+                return users.Where(u => u.Value.UserPrincipalName is not null).ToDictionary(u => u.Key, u => u.Value.UserPrincipalName!, StringComparer.Ordinal);
+            }
+            catch (DirectoryUnavailableException)
+            {
+                // Names only label the plan; without them it shows object ids.
+                return new Dictionary<string, string>();
+            }
         }
 
         public async Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default)

@@ -18,16 +18,8 @@ internal static class SampleCompany
     public static IReadOnlyList<string> WriteAll(string directory)
     {
         Directory.CreateDirectory(directory);
-        var company = Build();
-        var day1 = company.Snapshot();
-        company.ApplyDay2();
-        var day2 = company.Snapshot();
-        var files = new (string Name, byte[] Bytes)[]
-        {
-            (Day1File, day1),
-            (Day2File, day2),
-            (EmulatorSeedFile, company.EmulatorSeed()),
-        };
+        var (day1, day2, seed) = Generate();
+        var files = new (string Name, byte[] Bytes)[] { (Day1File, day1), (Day2File, day2), (EmulatorSeedFile, seed) };
         var paths = new List<string>();
         foreach (var (name, bytes) in files)
         {
@@ -42,13 +34,11 @@ internal static class SampleCompany
     /// <summary>The day-1 company and the day-2 changes as bytes, without touching the disk (for tests).</summary>
     public static (byte[] Day1, byte[] Day2, byte[] EmulatorSeed) Generate()
     {
-        var company = Build();
+        var company = new Company(new SampleRandom(20240601));
         var day1 = company.Snapshot();
         company.ApplyDay2();
         return (day1, company.Snapshot(), company.EmulatorSeed());
     }
-
-    private static Company Build() => new(new SampleRandom(20240601));
 
     private sealed class Person
     {
