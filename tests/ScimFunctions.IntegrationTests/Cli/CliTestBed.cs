@@ -1,23 +1,17 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using GenesysScimEmulator;
 using GenesysScimEmulator.State;
 using Microsoft.Extensions.Configuration;
 using ScimFunctions.Cli;
+using ScimFunctions.IntegrationTests.Engine.Support;
 
 namespace ScimFunctions.IntegrationTests.Cli;
 
-/// <summary>Table Storage for the CLI tests: the Azurite eng/test.sh started (<c>AZURITE_CONNECTION_STRING</c>),
-/// or one started here from eng/tools on a free 127.0.0.1 port. Each test gets its own table prefix.</summary>
-public sealed class CliFixture : IAsyncLifetime
+/// <summary>What the CLI tests share: the bundled samples, an emulator seeded with their groups, and scimfn
+/// sessions with their own tables in the Azurite of <see cref="AzuriteFixture"/>.</summary>
+public sealed class CliTestBed(AzuriteFixture azurite)
 {
-    // Azurite's documented development account key: public, not a secret.
-    private const string DevKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    private Process? _azurite;
-
-    public string StateConnection { get; private set; } = "";
+    public string StateConnection => azurite.ConnectionString;
 
     public static string Root { get; } = FindRoot();
 
@@ -26,60 +20,6 @@ public sealed class CliFixture : IAsyncLifetime
     public static string Day2 => Path.Combine(Root, "samples", "contoso-day2.json");
 
     public static string EmulatorSeed => Path.Combine(Root, "samples", "emulator-seed.json");
-
-    public async Task InitializeAsync()
-    {
-        var fromScript = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING");
-        if (!string.IsNullOrWhiteSpace(fromScript))
-        {
-            StateConnection = fromScript;
-            return;
-        }
-
-        var azurite = Path.Combine(Root, "eng", "tools", "node_modules", ".bin", "azurite-table");
-        if (!File.Exists(azurite))
-        {
-            throw new InvalidOperationException("Azurite is not installed: run `cd eng/tools && npm ci` (eng/test.sh does it), or set AZURITE_CONNECTION_STRING.");
-        }
-
-        var port = FreePort();
-        // In memory, so no --location (azurite-table refuses the two together).
-        _azurite = Process.Start(new ProcessStartInfo(azurite, $"--inMemoryPersistence --silent --skipApiVersionCheck --tableHost 127.0.0.1 --tablePort {port}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        for (var attempt = 0; attempt < 300 && !_azurite.HasExited; attempt++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                StateConnection = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevKey};TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        throw new InvalidOperationException(_azurite.HasExited
-            ? $"Azurite exited: {await _azurite.StandardError.ReadToEndAsync()}"
-            : "Azurite did not start within 30 s.");
-    }
-
-    public Task DisposeAsync()
-    {
-        if (_azurite is { HasExited: false })
-        {
-            _azurite.Kill(entireProcessTree: true);
-            _azurite.WaitForExit(5000);
-        }
-
-        _azurite?.Dispose();
-        return Task.CompletedTask;
-    }
 
     /// <summary>A Genesys emulator in-process on 127.0.0.1, seeded with the sample groups, without the
     /// 300 requests/minute limit (a full sample load would otherwise take minutes).</summary>
@@ -120,13 +60,6 @@ public sealed class CliFixture : IAsyncLifetime
         return path;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static string FindRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
@@ -140,14 +73,14 @@ public sealed class CliFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class CliCollection : ICollectionFixture<CliFixture>
+public sealed class CliCollection : ICollectionFixture<AzuriteFixture>
 {
     public const string Name = "Cli";
 }
 
 /// <summary>Runs <c>scimfn</c> in-process through its real parser and the real engine factory, against the
 /// emulator and Azurite; settings arrive as the environment variables an operator would set.</summary>
-public sealed class Scimfn(CliFixture fixture, RunningEmulator emulator, string tablePrefix)
+public sealed class Scimfn(CliTestBed bed, RunningEmulator emulator, string tablePrefix)
 {
     public Dictionary<string, string?> Settings { get; } = new()
     {
@@ -162,7 +95,7 @@ public sealed class Scimfn(CliFixture fixture, RunningEmulator emulator, string 
     [
         "--directory", snapshot, "--target", "genesys", "--scim-url", emulator.ScimBaseUrl,
         "--genesys-client-id", emulator.ClientId, "--genesys-client-secret", ClientSecret,
-        "--genesys-login-url", emulator.BaseAddress.GetLeftPart(UriPartial.Authority), "--state", fixture.StateConnection,
+        "--genesys-login-url", emulator.BaseAddress.GetLeftPart(UriPartial.Authority), "--state", bed.StateConnection,
     ];
 
     public async Task<CliResult> RunAsync(params string[] args)
