@@ -3,6 +3,7 @@ using GenesysScimEmulator;
 using GenesysScimEmulator.State;
 using Microsoft.Extensions.Configuration;
 using ScimFunctions.Cli;
+using ScimFunctions.IntegrationTests.Build;
 using ScimFunctions.IntegrationTests.Engine.Support;
 
 namespace ScimFunctions.IntegrationTests.Cli;
@@ -13,7 +14,7 @@ public sealed class CliTestBed(AzuriteFixture azurite)
 {
     public string StateConnection => azurite.ConnectionString;
 
-    public static string Root { get; } = FindRoot();
+    public static string Root => StandInPublishTests.RepositoryRoot();
 
     public static string Day1 => Path.Combine(Root, "samples", "contoso-day1.json");
 
@@ -58,17 +59,6 @@ public sealed class CliTestBed(AzuriteFixture azurite)
         var path = Path.Combine(Path.GetTempPath(), $"scimfn-slice-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, new JsonObject { ["users"] = new JsonArray([.. users]), ["groups"] = new JsonArray([.. groups]) }.ToJsonString());
         return path;
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ScimFunctions.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("ScimFunctions.sln not found above " + AppContext.BaseDirectory);
     }
 }
 
