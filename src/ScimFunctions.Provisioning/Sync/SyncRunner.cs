@@ -37,6 +37,12 @@ public sealed class SyncRunner(
         ProvisioningMetrics? metrics = null,
         IReadOnlyList<AttributeMappingRule>? attributeMapping = null)
     {
+        var failures = ProvisioningRegistration.ValidateSyncOptions(options);
+        if (failures.Count > 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(SyncOptions.Section, typeof(SyncOptions), failures);
+        }
+
         var time = timeProvider ?? TimeProvider.System;
         var loggers = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var store = new StateStore(tables, tablePrefix);
