@@ -22,7 +22,8 @@ public static class DirectoryRegistration
         services.TryAddSingleton(provider => new GraphDirectorySource(
             provider.GetRequiredService<GraphServiceClient>(),
             provider.GetRequiredService<IOptions<GraphOptions>>().Value,
-            provider.GetRequiredService<ILogger<GraphDirectorySource>>()));
+            provider.GetRequiredService<ILogger<GraphDirectorySource>>(),
+            provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IDirectorySource>(provider => provider.GetRequiredService<GraphDirectorySource>());
         return services;
     }

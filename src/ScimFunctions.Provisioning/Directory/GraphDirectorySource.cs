@@ -1,14 +1,22 @@
+using System.Net;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
+using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions.Serialization;
+using Microsoft.Kiota.Serialization.Json;
 
 namespace ScimFunctions.Provisioning.Directory;
 
 /// <summary>The directory as Microsoft Graph tells it: single reads for notifications, delta rounds for
 /// sweeps. A 404 with Graph's not-found code is "not found"; every other failure, and every partial
 /// round, throws <see cref="DirectoryUnavailableException"/>.</summary>
-public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions options, ILogger<GraphDirectorySource> logger) : IDirectorySource
+public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions options, ILogger<GraphDirectorySource> logger, TimeProvider? time = null) : IDirectorySource
 {
+    /// <summary>Graph's limit of requests in one <c>$batch</c>.</summary>
+    private const int BatchSize = 20;
+
     /// <summary>What the attribute mapping reads; the first ten have fields of their own in <see cref="DirectoryUser"/>.</summary>
     internal static readonly string[] CoreUserProperties =
     [
@@ -22,9 +30,10 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
         "employeeId", "mobilePhone", "businessPhones", "manager",
     };
 
-    private readonly IReadOnlyList<string> propertyNames = [.. CoreUserProperties.Where(p => !OwnFields.Contains(p)), .. options.ExtraUserProperties()];
+    /// <summary>Selected properties without a field of their own: they go to <see cref="DirectoryUser.Properties"/>.</summary>
+    private readonly string[] propertyNames = [.. CoreUserProperties.Concat(options.ExtraUserProperties()).Where(p => !OwnFields.Contains(p)).Distinct(StringComparer.OrdinalIgnoreCase)];
 
-    internal string[] UserSelect => [.. CoreUserProperties, .. options.ExtraUserProperties().Where(p => !CoreUserProperties.Contains(p, StringComparer.OrdinalIgnoreCase))];
+    internal string[] UserSelect => [.. CoreUserProperties.Concat(options.ExtraUserProperties()).Distinct(StringComparer.OrdinalIgnoreCase)];
 
     public async Task<DirectoryUser?> GetUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
     {
@@ -54,6 +63,106 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
         }
 
         return ToDirectoryUser(user, user.Manager?.Id, managerKnown: true);
+    }
+
+    /// <summary>Reads users 20 to a <c>$batch</c> request. Graph throttles each inner request on its own and
+    /// the SDK does not retry inside a batch, so throttled reads are sent again after the longest Retry-After.</summary>
+    public async Task<IReadOnlyDictionary<string, DirectoryUser>> GetUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        var users = new Dictionary<string, DirectoryUser>(StringComparer.Ordinal);
+        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(BatchSize))
+        {
+            IReadOnlyList<string> pending = chunk;
+            for (var attempt = 0; pending.Count > 0; attempt++)
+            {
+                var (throttled, retryAfter) = await ReadBatchAsync(pending, users, cancellationToken);
+                if (throttled.Count > 0 && attempt >= options.MaxRetries)
+                {
+                    throw new DirectoryUnavailableException($"Graph batched read of {throttled.Count} users was still throttled after {attempt} retries.");
+                }
+
+                if (throttled.Count > 0)
+                {
+                    var wait = retryAfter ?? TimeSpan.FromSeconds(Math.Pow(2, attempt));
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, options.RetryTimeLimitSeconds)), time ?? TimeProvider.System, cancellationToken);
+                }
+
+                pending = throttled;
+            }
+        }
+
+        return users;
+    }
+
+    private async Task<(List<string> Throttled, TimeSpan? RetryAfter)> ReadBatchAsync(IReadOnlyList<string> ids, Dictionary<string, DirectoryUser> users, CancellationToken cancellationToken)
+    {
+        var throttled = new List<string>();
+        TimeSpan? retryAfter = null;
+        try
+        {
+            var batch = new BatchRequestContentCollection(client);
+            var idOfStep = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var id in ids)
+            {
+                var request = client.Users[id].ToGetRequestInformation(request =>
+                {
+                    request.QueryParameters.Select = UserSelect;
+                    request.QueryParameters.Expand = ["manager($select=id)"];
+                });
+                idOfStep[await batch.AddBatchRequestStepAsync(request)] = id;
+            }
+
+            var responses = await client.Batch.PostAsync(batch, cancellationToken);
+            foreach (var (step, status) in await responses.GetResponsesStatusCodesAsync())
+            {
+                var id = idOfStep[step];
+                using var response = await responses.GetResponseByIdAsync(step);
+                var body = response.Content is null ? "" : await response.Content.ReadAsStringAsync(cancellationToken);
+                switch (status)
+                {
+                    case HttpStatusCode.OK:
+                        var user = Parse(body, User.CreateFromDiscriminatorValue);
+                        if (user?.Id is null)
+                        {
+                            throw new DirectoryUnavailableException($"Graph batched read of user {id} returned no user object.");
+                        }
+
+                        users[id] = ToDirectoryUser(user, user.Manager?.Id, managerKnown: true);
+                        break;
+                    case HttpStatusCode.NotFound when GraphFailure.IsNotFoundCode(Parse(body, ODataError.CreateFromDiscriminatorValue)?.Error?.Code):
+                        break;
+                    case HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout:
+                        throttled.Add(id);
+                        var delay = response.Headers.RetryAfter?.Delta;
+                        retryAfter = delay > retryAfter || retryAfter is null ? delay : retryAfter;
+                        break;
+                    default:
+                        var error = Parse(body, ODataError.CreateFromDiscriminatorValue)?.Error;
+                        throw new DirectoryUnavailableException(
+                            $"Graph batched read of user {id} failed: HTTP {(int)status} {error?.Code}: {error?.Message}.",
+                            isTransient: GraphFailure.IsTransientStatus((int)status));
+                }
+            }
+        }
+        catch (Exception ex) when (!GraphFailure.IsCallerCancellation(ex, cancellationToken) && ex is not DirectoryUnavailableException)
+        {
+            throw GraphFailure.Wrap(ex, $"batched read of {ids.Count} users");
+        }
+
+        return (throttled, retryAfter);
+    }
+
+    private static T? Parse<T>(string json, ParsableFactory<T> factory)
+        where T : IParsable
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return default;
+        }
+
+        // Untyped values are read lazily from the element; a clone outlives the document.
+        using var document = JsonDocument.Parse(json);
+        return new JsonParseNode(document.RootElement.Clone()).GetObjectValue(factory);
     }
 
     public async Task<DirectoryGroup?> GetGroupAsync(string id, bool transitive = false, CancellationToken cancellationToken = default)

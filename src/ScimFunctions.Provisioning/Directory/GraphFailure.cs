@@ -22,7 +22,11 @@ internal static class GraphFailure
     };
 
     public static bool IsRealNotFound(Exception exception) =>
-        exception is ODataError { ResponseStatusCode: 404 } error && error.Error?.Code is { } code && NotFoundCodes.Contains(code);
+        exception is ODataError { ResponseStatusCode: 404 } error && IsNotFoundCode(error.Error?.Code);
+
+    public static bool IsNotFoundCode(string? code) => code is not null && NotFoundCodes.Contains(code);
+
+    public static bool IsTransientStatus(int status) => status is 408 or 429 || status >= 500;
 
     /// <summary>Any 404 from Graph; enough where the consequence is only a recreate (subscriptions).</summary>
     public static bool IsNotFound(Exception exception) => exception is ApiException { ResponseStatusCode: 404 };
@@ -61,7 +65,7 @@ internal static class GraphFailure
         {
             CredentialUnavailableException => false,
             AuthenticationFailedException => true,
-            _ when status is { } s => s is 408 or 429 || s >= 500,
+            _ when status is { } s => IsTransientStatus(s),
             _ => true,
         };
         return new DirectoryUnavailableException($"Graph {what} failed: {Describe(exception)}.", exception, transient);

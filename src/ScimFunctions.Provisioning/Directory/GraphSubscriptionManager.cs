@@ -41,6 +41,11 @@ public sealed class GraphSubscriptionManager : IGraphSubscriptions
             throw new ArgumentException($"'{resource}' is not a resource this connector subscribes to; use /users or /groups.", nameof(resource));
         }
 
+        if (GraphSubscriptionOptionsValidator.CheckNotificationUrl(options) is { } problem)
+        {
+            throw new DirectoryUnavailableException($"Cannot create a subscription for {resource}: {problem}", isTransient: false);
+        }
+
         var expiresAt = time.GetUtcNow() + options.EffectiveLifetime();
         Subscription? created;
         try
@@ -58,11 +63,11 @@ public sealed class GraphSubscriptionManager : IGraphSubscriptions
         }
         catch (Exception ex) when (GraphFailure.StatusOf(ex) is 400 or 403)
         {
-            var problem = GraphFailure.StatusOf(ex) == 403
+            var refusal = GraphFailure.StatusOf(ex) == 403
                 ? $"{GraphFailure.Describe(ex)}. Either the subscription quota is used up (100 per app and tenant: delete unused subscriptions) or the app lacks the permission ({(resource.StartsWith("/groups", StringComparison.OrdinalIgnoreCase) ? "Group.Read.All" : "User.Read.All")})"
                 : $"{GraphFailure.Describe(ex)}. Usually the notification URL did not echo Graph's validation token within 10 seconds, or the expiration is beyond Graph's maximum";
-            DirectoryLog.SubscriptionRefused(logger, resource, problem, ex);
-            throw new DirectoryUnavailableException($"Graph refused to create a subscription for {resource}: {problem}.", ex, isTransient: false);
+            DirectoryLog.SubscriptionRefused(logger, resource, refusal, ex);
+            throw new DirectoryUnavailableException($"Graph refused to create a subscription for {resource}: {refusal}.", ex, isTransient: false);
         }
         catch (Exception ex) when (!GraphFailure.IsCallerCancellation(ex, cancellationToken))
         {

@@ -56,10 +56,12 @@ public sealed class GraphSubscriptionOptionsValidator : IValidateOptions<GraphSu
         }
     }
 
+    /// <summary>Checked at start. <c>Graph__NotificationUrl</c> is not: on a first deployment it does not exist
+    /// yet (the function key is made when the host first runs), and the app must start to make it. It is
+    /// checked by <see cref="CheckNotificationUrl"/> when a subscription is created.</summary>
     internal static List<string> Check(GraphSubscriptionOptions options)
     {
         var errors = new List<string>();
-        CheckUrl("Graph__NotificationUrl", options.NotificationUrl, required: true, errors);
         CheckUrl("Graph__LifecycleNotificationUrl", options.LifecycleNotificationUrl, required: false, errors);
 
         var resources = options.Resources();
@@ -92,6 +94,14 @@ public sealed class GraphSubscriptionOptionsValidator : IValidateOptions<GraphSu
         }
 
         return errors;
+    }
+
+    /// <summary>The problem with <c>Graph__NotificationUrl</c>, or null when subscriptions can be created.</summary>
+    internal static string? CheckNotificationUrl(GraphSubscriptionOptions options)
+    {
+        var errors = new List<string>();
+        CheckUrl("Graph__NotificationUrl", options.NotificationUrl, required: true, errors);
+        return errors.Count == 0 ? null : errors[0];
     }
 
     internal static bool IsSupportedResource(string resource)

@@ -8,6 +8,23 @@ public interface IDirectorySource
     /// <summary>One user by object id, or by userPrincipalName when <paramref name="idOrUserPrincipalName"/> contains '@'.</summary>
     Task<DirectoryUser?> GetUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default);
 
+    /// <summary>Several users at once, for reconciliation: found users keyed by the id asked for; an id
+    /// absent from the result is a real "not found". Any failure throws. The Graph source batches 20
+    /// reads per request; this default reads them one by one.</summary>
+    async Task<IReadOnlyDictionary<string, DirectoryUser>> GetUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        var users = new Dictionary<string, DirectoryUser>(StringComparer.Ordinal);
+        foreach (var id in ids.Distinct(StringComparer.Ordinal))
+        {
+            if (await GetUserAsync(id, cancellationToken) is { } user)
+            {
+                users[id] = user;
+            }
+        }
+
+        return users;
+    }
+
     /// <summary>One group with its member user ids (following every page).</summary>
     Task<DirectoryGroup?> GetGroupAsync(string id, bool transitive = false, CancellationToken cancellationToken = default);
 

@@ -134,9 +134,20 @@ public sealed class SnapshotDirectorySource(string path, ISnapshotStateStore sta
         return new DeltaResult<GroupChange>(changed, removed, next, previous is null);
     }
 
-    /// <summary>Reads the file on every call (a snapshot can be replaced at any time) and checks it once per content.</summary>
+    /// <summary>Checks the file on every call (a snapshot can be replaced at any time): unchanged size and
+    /// write time reuse what was read; otherwise it is read, and parsed again only if its content changed.</summary>
     internal async Task<SnapshotFile> ReadAsync(CancellationToken cancellationToken)
     {
+        var info = new FileInfo(Path);
+        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+        lock (sync)
+        {
+            if (info.Exists && cached is { } fresh && fresh.Stamp == stamp)
+            {
+                return fresh.File;
+            }
+        }
+
         SnapshotFile file;
         byte[] hash;
         try
@@ -145,9 +156,10 @@ public sealed class SnapshotDirectorySource(string path, ISnapshotStateStore sta
             hash = SHA256.HashData(content);
             lock (sync)
             {
-                if (cached is { } hit && hit.Hash.AsSpan().SequenceEqual(hash))
+                if (cached is { } same && same.Hash.AsSpan().SequenceEqual(hash))
                 {
-                    return hit.File;
+                    cached = same with { Stamp = stamp };
+                    return same.File;
                 }
             }
 
@@ -161,7 +173,7 @@ public sealed class SnapshotDirectorySource(string path, ISnapshotStateStore sta
 
         lock (sync)
         {
-            cached = new CachedSnapshot(hash, file);
+            cached = new CachedSnapshot(stamp, hash, file);
         }
 
         DirectoryLog.SnapshotRead(logger, Path, file.Users.Count, file.Groups.Count);
@@ -253,7 +265,7 @@ public sealed class SnapshotDirectorySource(string path, ISnapshotStateStore sta
         return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan).AsSpan(0, 16));
     }
 
-    private sealed record CachedSnapshot(byte[] Hash, SnapshotFile File);
+    private sealed record CachedSnapshot((DateTime Written, long Length) Stamp, byte[] Hash, SnapshotFile File);
 }
 
 /// <summary>A group as the last snapshot showed it: its name and direct user members.</summary>

@@ -187,7 +187,8 @@ internal sealed class SnapshotFile
 
             if (principalName is not null && !firstPathOfPrincipalName.TryAdd(principalName, at))
             {
-                problems.Add($"{at}.userPrincipalName '{principalName}' is a duplicate of {firstPathOfPrincipalName[principalName]}.userPrincipalName");
+                // The name itself is personal data and this message is logged: the paths are enough.
+                problems.Add($"{at}.userPrincipalName is a duplicate of {firstPathOfPrincipalName[principalName]}.userPrincipalName (names are compared without case)");
                 continue;
             }
 

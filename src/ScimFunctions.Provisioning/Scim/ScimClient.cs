@@ -133,7 +133,7 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     public Task<ScimResult<ScimResource>> PatchUserAsync(string id, IReadOnlyList<ScimPatchOperation> operations, string? version, CancellationToken cancellationToken = default) =>
         RunAsync("patch user", async scope =>
         {
-            var kept = Profile == ScimTargetProfile.Genesys ? operations.ToList() : ScimPayloads.FilterOperations(operations, UserSchemas);
+            var kept = ScimPayloads.FilterOperations(operations, UserSchemas);
             if (kept.Count == 0)
             {
                 // Nothing this target accepts: report the user as it stands instead of sending an empty PATCH.

@@ -147,8 +147,8 @@ internal static class ScimPayloads
         return copy;
     }
 
-    /// <summary>Drops operations aimed at extension schemas the target does not accept (e.g. the Genesys
-    /// extension on a plain SCIM server) and strips such extensions from path-less values.</summary>
+    /// <summary>Drops operations on a user's read-only <c>groups</c> and on extension schemas the target does not
+    /// accept (e.g. the Genesys extension on a plain SCIM server), and strips such extensions from path-less values.</summary>
     public static List<ScimPatchOperation> FilterOperations(IReadOnlyList<ScimPatchOperation> operations, IReadOnlySet<string> supportedSchemas)
     {
         var kept = new List<ScimPatchOperation>(operations.Count);
@@ -156,6 +156,14 @@ internal static class ScimPayloads
         {
             if (operation.Path is { } path)
             {
+                // A user's groups are read-only (U14): membership goes through /groups only.
+                if (path.Equals(ScimAttributes.Groups, StringComparison.OrdinalIgnoreCase)
+                    || path.StartsWith(ScimAttributes.Groups + "[", StringComparison.OrdinalIgnoreCase)
+                    || path.StartsWith(ScimAttributes.Groups + ".", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
                 if (!path.StartsWith(UrnPrefix, StringComparison.OrdinalIgnoreCase) || supportedSchemas.Any(s => path.StartsWith(s, StringComparison.OrdinalIgnoreCase)))
                 {
                     kept.Add(operation);
@@ -167,6 +175,7 @@ internal static class ScimPayloads
             if (operation.Value is JsonObject value)
             {
                 var trimmed = (JsonObject)value.DeepClone();
+                trimmed.Remove(ScimAttributes.Groups);
                 foreach (var key in trimmed.Select(p => p.Key).Where(k => k.StartsWith(UrnPrefix, StringComparison.OrdinalIgnoreCase) && !IsSupported(k, supportedSchemas)).ToList())
                 {
                     trimmed.Remove(key);

@@ -5,8 +5,8 @@ namespace ScimFunctions.Provisioning.Scim;
 /// <summary>The client-side budget for one target and credential: a token bucket of <c>burst</c> permits refilled at
 /// (requestsPerMinute − burst) per minute, so no 60-second window carries more than <c>requestsPerMinute</c>
 /// requests whatever the server's window alignment. Callers queue (first come, first served) instead of
-/// drawing 429s. A 429 pauses every caller for its Retry-After, empties the bucket and halves the rate; the
-/// rate doubles back once per quiet minute. Runs on <see cref="TimeProvider"/> so tests can drive it.</summary>
+/// drawing 429s. A 429 pauses every caller for its Retry-After, empties the bucket and halves the rate (once per
+/// pause: the other requests in flight meet the same exhausted budget); the rate doubles back once per quiet minute. Runs on <see cref="TimeProvider"/> so tests can drive it.</summary>
 public sealed class ScimRateLimiter : RateLimiter
 {
     private const double MinimumFactor = 0.125;
@@ -86,10 +86,15 @@ public sealed class ScimRateLimiter : RateLimiter
         {
             var now = timeProvider.GetTimestamp();
             Refill(now);
+            // Requests already in flight when the budget ran out answer 429 too: one slow-down per pause.
+            if (now >= pausedUntil)
+            {
+                factor = Math.Max(MinimumFactor, factor / 2);
+            }
+
             var until = now + (long)(pause.TotalSeconds * timeProvider.TimestampFrequency);
             pausedUntil = Math.Max(pausedUntil, until);
             tokens = 0;
-            factor = Math.Max(MinimumFactor, factor / 2);
             lastSlowdown = now;
         }
     }

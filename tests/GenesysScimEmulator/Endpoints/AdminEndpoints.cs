@@ -60,7 +60,7 @@ public static class AdminEndpoints
         admin.MapGet("/faults", (EmulatorState state) => Results.Json(state.Faults.Current, Json));
         admin.MapPut("/faults", async (HttpContext context, EmulatorState state) =>
         {
-            state.Faults.Set(await ReadAsync<FaultSettings>(context));
+            state.Faults.Set(await ReadAsync<FaultSettings>(context, context.RequestAborted));
             return Results.Json(state.Faults.Current, Json);
         });
         admin.MapDelete("/faults", (EmulatorState state) =>
@@ -120,11 +120,11 @@ public static class AdminEndpoints
         admin.MapPost("/tokens/expire", (EmulatorState state) => Results.Json(new { expired = state.Tokens.ExpireAll() }, Json));
     }
 
-    private static async Task<T> ReadAsync<T>(HttpContext context)
+    private static async Task<T> ReadAsync<T>(HttpContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted)
+            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, cancellationToken)
                 ?? throw new ArgumentException("The body is empty.");
         }
         catch (JsonException e)

@@ -13,8 +13,8 @@ public static class GroupEndpoints
     {
         scim.MapGet("/groups", (HttpContext context, EmulatorState state) => List(context, state, legacy));
         scim.MapGet("/groups/{id}", (HttpContext context, EmulatorState state, string id) => Get(context, state, id, legacy));
-        scim.MapPut("/groups/{id}", (HttpContext context, EmulatorState state, string id) => ReplaceAsync(context, state, id, legacy));
-        scim.MapPatch("/groups/{id}", (HttpContext context, EmulatorState state, string id) => PatchAsync(context, state, id, legacy));
+        scim.MapPut("/groups/{id}", (HttpContext context, EmulatorState state, string id) => ReplaceAsync(context, state, id, legacy, context.RequestAborted));
+        scim.MapPatch("/groups/{id}", (HttpContext context, EmulatorState state, string id) => PatchAsync(context, state, id, legacy, context.RequestAborted));
         scim.MapPost("/groups", (HttpContext context, EmulatorState state) => Removed(context, state, "GET"));
         scim.MapDelete("/groups/{id}", (HttpContext context, EmulatorState state) => Removed(context, state, "GET, PUT, PATCH"));
     }
@@ -45,17 +45,17 @@ public static class GroupEndpoints
             : context.Resource(group, selection.Apply(group.Body));
     }
 
-    private static async Task<IResult> ReplaceAsync(HttpContext context, EmulatorState state, string id, bool legacy)
+    private static async Task<IResult> ReplaceAsync(HttpContext context, EmulatorState state, string id, bool legacy, CancellationToken cancellationToken = default)
     {
-        var body = await context.ReadJsonObject(state.Settings.Current, context.RequestAborted);
+        var body = await context.ReadJsonObject(state.Settings.Current, cancellationToken);
         var ifMatch = MeetConcurrentEdit(context, state, id);
         return context.Resource(state.Store.ReplaceGroup(id, body, ifMatch, context.Urls(legacy)));
     }
 
-    private static async Task<IResult> PatchAsync(HttpContext context, EmulatorState state, string id, bool legacy)
+    private static async Task<IResult> PatchAsync(HttpContext context, EmulatorState state, string id, bool legacy, CancellationToken cancellationToken = default)
     {
         var options = state.Settings.Current;
-        var body = await context.ReadJsonObject(options, context.RequestAborted);
+        var body = await context.ReadJsonObject(options, cancellationToken);
         var operations = PatchApplier.ParseRequest(body, options.CaseInsensitivePatchOp);
         var ifMatch = MeetConcurrentEdit(context, state, id);
         return context.Resource(state.Store.PatchGroup(id, operations, ifMatch, context.Urls(legacy)));

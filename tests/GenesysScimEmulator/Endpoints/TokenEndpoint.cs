@@ -11,9 +11,9 @@ public static class TokenEndpoint
 {
     public const string Path = "/oauth/token";
 
-    public static void MapTokenEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, IssueAsync);
+    public static void MapTokenEndpoint(this IEndpointRouteBuilder app) => app.MapPost(Path, (HttpContext context, EmulatorState state) => IssueAsync(context, state, context.RequestAborted));
 
-    private static async Task<IResult> IssueAsync(HttpContext context, EmulatorState state)
+    private static async Task<IResult> IssueAsync(HttpContext context, EmulatorState state, CancellationToken cancellationToken = default)
     {
         var options = state.Settings.Current;
         if (!TryReadBasic(context.Request.Headers.Authorization.ToString(), out var clientId, out var clientSecret))
@@ -31,7 +31,7 @@ public static class TokenEndpoint
             return OAuthError(400, "invalid_request", "Send a form body (application/x-www-form-urlencoded) with grant_type=client_credentials.");
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var form = await context.Request.ReadFormAsync(cancellationToken);
         var grantType = form["grant_type"].ToString();
         if (grantType.Length == 0)
         {

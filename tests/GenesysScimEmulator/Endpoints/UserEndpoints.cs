@@ -17,9 +17,9 @@ public static class UserEndpoints
     {
         scim.MapGet("/users", (HttpContext context, EmulatorState state) => List(context, state, legacy));
         scim.MapGet("/users/{id}", (HttpContext context, EmulatorState state, string id) => Get(context, state, id, legacy));
-        scim.MapPost("/users", (HttpContext context, EmulatorState state) => CreateAsync(context, state, legacy));
-        scim.MapPut("/users/{id}", (HttpContext context, EmulatorState state, string id) => ReplaceAsync(context, state, id, legacy));
-        scim.MapPatch("/users/{id}", (HttpContext context, EmulatorState state, string id) => PatchAsync(context, state, id, legacy));
+        scim.MapPost("/users", (HttpContext context, EmulatorState state) => CreateAsync(context, state, legacy, context.RequestAborted));
+        scim.MapPut("/users/{id}", (HttpContext context, EmulatorState state, string id) => ReplaceAsync(context, state, id, legacy, context.RequestAborted));
+        scim.MapPatch("/users/{id}", (HttpContext context, EmulatorState state, string id) => PatchAsync(context, state, id, legacy, context.RequestAborted));
         scim.MapDelete("/users/{id}", (HttpContext context, EmulatorState state, string id) => Delete(context, state, id));
     }
 
@@ -52,26 +52,26 @@ public static class UserEndpoints
             : context.Resource(user, selection.Apply(user.Body));
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, EmulatorState state, bool legacy)
+    private static async Task<IResult> CreateAsync(HttpContext context, EmulatorState state, bool legacy, CancellationToken cancellationToken = default)
     {
         var options = state.Settings.Current;
-        var body = await context.ReadJsonObject(options, context.RequestAborted);
+        var body = await context.ReadJsonObject(options, cancellationToken);
         var user = state.Store.CreateUser(body, context.Urls(legacy));
         context.Response.Headers.Location = context.Urls(legacy).User(user.Body[Attr.Id]!.GetValue<string>());
         return context.Resource(user, status: options.CreatedStatus);
     }
 
-    private static async Task<IResult> ReplaceAsync(HttpContext context, EmulatorState state, string id, bool legacy)
+    private static async Task<IResult> ReplaceAsync(HttpContext context, EmulatorState state, string id, bool legacy, CancellationToken cancellationToken = default)
     {
-        var body = await context.ReadJsonObject(state.Settings.Current, context.RequestAborted);
+        var body = await context.ReadJsonObject(state.Settings.Current, cancellationToken);
         var ifMatch = MeetConcurrentEdit(context, state, id);
         return context.Resource(state.Store.ReplaceUser(id, body, ifMatch, context.Urls(legacy)));
     }
 
-    private static async Task<IResult> PatchAsync(HttpContext context, EmulatorState state, string id, bool legacy)
+    private static async Task<IResult> PatchAsync(HttpContext context, EmulatorState state, string id, bool legacy, CancellationToken cancellationToken = default)
     {
         var options = state.Settings.Current;
-        var body = await context.ReadJsonObject(options, context.RequestAborted);
+        var body = await context.ReadJsonObject(options, cancellationToken);
         var operations = PatchApplier.ParseRequest(body, options.CaseInsensitivePatchOp);
         var ifMatch = MeetConcurrentEdit(context, state, id);
         return context.Resource(state.Store.PatchUser(id, operations, ifMatch, context.Urls(legacy)));

@@ -303,7 +303,9 @@ public sealed class GraphDouble : IAsyncDisposable
             requests.Add(new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "",
                 context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
                 request.Headers.Authorization.FirstOrDefault(), request.Headers["Retry-Attempt"].FirstOrDefault()));
-            response = Route(request, body);
+            response = Token is not null && request.Headers.Authorization.FirstOrDefault() != $"Bearer {Token}"
+                ? Error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+                : Route(new DoubleRequest(request.Method, request.Path.Value ?? "", request.Query, body));
         }
 
         context.Response.StatusCode = response.Status;
@@ -319,14 +321,9 @@ public sealed class GraphDouble : IAsyncDisposable
         }
     }
 
-    private Response Route(HttpRequest request, string? body)
+    private Response Route(DoubleRequest request)
     {
-        if (Token is not null && request.Headers.Authorization.FirstOrDefault() != $"Bearer {Token}")
-        {
-            return Error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.");
-        }
-
-        var path = request.Path.Value ?? "";
+        var path = request.Path;
         var fault = faults.FirstOrDefault(f => f.Remaining > 0 && (f.PathContains is null || path.Contains(f.PathContains, StringComparison.OrdinalIgnoreCase)));
         if (fault is { Skip: > 0 })
         {
@@ -352,9 +349,10 @@ public sealed class GraphDouble : IAsyncDisposable
         }
 
         var segments = path["/v1.0/".Length..].Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
-        var method = request.Method;
-        return (method, segments) switch
+        var body = request.Body;
+        return (request.Method, segments) switch
         {
+            ("POST", ["$batch"]) => Batch(body),
             ("GET", ["users", var d]) when IsDelta(d) => UsersDelta(request),
             ("GET", ["groups", var d]) when IsDelta(d) => GroupsDelta(request),
             ("GET", ["users", var id]) => GetUser(id, request),
@@ -370,9 +368,46 @@ public sealed class GraphDouble : IAsyncDisposable
         };
     }
 
+    /// <summary>JSON batching: each inner request is routed (and throttled) on its own; the outer answer is 200.</summary>
+    private Response Batch(string? body)
+    {
+        if ((body is null ? null : JsonNode.Parse(body)) is not JsonObject batch || batch["requests"] is not JsonArray inner || inner.Count is 0 or > 20)
+        {
+            return Error(400, "BadRequest", "A batch holds 1 to 20 requests.");
+        }
+
+        var responses = new JsonArray();
+        foreach (var item in inner.OfType<JsonObject>())
+        {
+            var url = (string?)item["url"] ?? "";
+            var queryStart = url.IndexOf('?', StringComparison.Ordinal);
+            var innerPath = "/v1.0" + (queryStart < 0 ? url : url[..queryStart]);
+            var query = new QueryCollection(Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(queryStart < 0 ? "" : url[queryStart..]));
+            var innerBody = item["body"] is JsonNode b ? b.ToJsonString() : null;
+            var innerMethod = (string?)item["method"] ?? "GET";
+            requests.Add(new RecordedRequest(innerMethod, innerPath, queryStart < 0 ? "" : url[queryStart..], "$batch " + url, null, null));
+            var answer = Route(new DoubleRequest(innerMethod, innerPath, query, innerBody));
+            var headers = new JsonObject { ["Content-Type"] = "application/json" };
+            foreach (var (name, value) in answer.Headers)
+            {
+                headers[name] = value;
+            }
+
+            var entry = new JsonObject { ["id"] = (string?)item["id"], ["status"] = answer.Status, ["headers"] = headers };
+            if (answer.Body is not null)
+            {
+                entry["body"] = answer.Body;
+            }
+
+            responses.Add(entry);
+        }
+
+        return new Response(200, new JsonObject { ["responses"] = responses }, []);
+    }
+
     private static bool IsDelta(string segment) => segment is "delta" or "delta()" or "microsoft.graph.delta" or "microsoft.graph.delta()";
 
-    private Response GetUser(string idOrUpn, HttpRequest request)
+    private Response GetUser(string idOrUpn, DoubleRequest request)
     {
         var user = FindActiveUser(idOrUpn);
         if (user is null)
@@ -399,7 +434,7 @@ public sealed class GraphDouble : IAsyncDisposable
         return new Response(200, new JsonObject { ["id"] = id, ["displayName"] = group.DisplayName }, []);
     }
 
-    private Response GetMembers(string id, bool transitive, HttpRequest request)
+    private Response GetMembers(string id, bool transitive, DoubleRequest request)
     {
         if (!groups.TryGetValue(id, out var group) || group.RemovedReason is not null)
         {
@@ -445,7 +480,7 @@ public sealed class GraphDouble : IAsyncDisposable
         return result;
     }
 
-    private Response UsersDelta(HttpRequest request) => Delta(request, "users", (since, select) =>
+    private Response UsersDelta(DoubleRequest request) => Delta(request, "users", (since, select) =>
     {
         var entries = new List<JsonObject>();
         foreach (var (id, user) in users.OrderBy(u => u.Value.CreatedOrder))
@@ -490,7 +525,7 @@ public sealed class GraphDouble : IAsyncDisposable
         return entries;
     });
 
-    private Response GroupsDelta(HttpRequest request) => Delta(request, "groups", (since, select) =>
+    private Response GroupsDelta(DoubleRequest request) => Delta(request, "groups", (since, select) =>
     {
         // Each group's members@delta is cut into chunks; chunks of different groups are interleaved, so one
         // group spreads over several pages as in Graph.
@@ -559,7 +594,7 @@ public sealed class GraphDouble : IAsyncDisposable
         return interleaved;
     });
 
-    private Response Delta(HttpRequest request, string resource, Func<long?, HashSet<string>?, List<JsonObject>> entriesSince)
+    private Response Delta(DoubleRequest request, string resource, Func<long?, HashSet<string>?, List<JsonObject>> entriesSince)
     {
         var skipToken = request.Query["$skiptoken"].FirstOrDefault();
         var deltaToken = request.Query["$deltatoken"].FirstOrDefault();
@@ -742,7 +777,7 @@ public sealed class GraphDouble : IAsyncDisposable
     private static Response Error(int status, string code, string message) =>
         new(status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }, []);
 
-    private static HashSet<string>? SelectOf(HttpRequest request)
+    private static HashSet<string>? SelectOf(DoubleRequest request)
     {
         var text = request.Query["$select"].FirstOrDefault();
         if (text is null)
@@ -890,4 +925,6 @@ public sealed class GraphDouble : IAsyncDisposable
     }
 
     private sealed record Response(int Status, JsonObject? Body, Dictionary<string, string> Headers);
+
+    private sealed record DoubleRequest(string Method, string Path, IQueryCollection Query, string? Body);
 }

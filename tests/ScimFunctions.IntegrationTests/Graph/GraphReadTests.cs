@@ -197,7 +197,7 @@ public sealed class GraphReadTests : GraphTestBase
             p["otherMails"] = new JsonArray("x@fabrikam.com");
         });
 
-        var user = await Source(o => o.UserSelect = "companyName, employeeOrgData,extension_abc_badge,otherMails").GetUserAsync("u-x");
+        var user = await Source(o => o.UserSelect = "companyName, employeeOrgData,extension_abc_badge,otherMails,jobTitle,surname").GetUserAsync("u-x");
 
         Assert.NotNull(user);
         Assert.Equal("Contoso", user.Properties["companyName"]);
@@ -205,7 +205,10 @@ public sealed class GraphReadTests : GraphTestBase
         Assert.Equal("CC-7", user.Properties["employeeOrgData.costCenter"]);
         Assert.Equal("B-42", user.Properties["extension_abc_badge"]);
         Assert.Equal("[\"x@fabrikam.com\"]", user.Properties["otherMails"]);
-        Assert.Contains("extension_abc_badge", Uri.UnescapeDataString(Assert.Single(Graph.Requests).Query), StringComparison.Ordinal);
+        Assert.False(user.Properties.ContainsKey("jobTitle"));
+        var query = Uri.UnescapeDataString(Assert.Single(Graph.Requests).Query);
+        Assert.Contains("surname,companyName,employeeOrgData,extension_abc_badge,otherMails", query, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(query, "jobTitle"));
     }
 
     [Fact]
@@ -258,5 +261,76 @@ public sealed class GraphReadTests : GraphTestBase
         var error = await Assert.ThrowsAsync<DirectoryUnavailableException>(() => Source().GetGroupAsync("g-sales"));
 
         Assert.Contains("members of group g-sales", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetUsers_ManyIds_ReadsTwentyPerBatchAndLeavesUnknownsOut()
+    {
+        for (var i = 0; i < 45; i++)
+        {
+            Graph.AddUser($"u-{i:D2}", $"user{i}@contoso.com", $"User {i}");
+        }
+
+        Graph.SetManager("u-01", "u-00");
+        IDirectorySource source = Source();
+        string[] ids = [.. Enumerable.Range(0, 45).Select(i => $"u-{i:D2}"), "u-missing-1", "u-missing-2", "u-00"];
+
+        var users = await source.GetUsersAsync(ids);
+
+        Assert.Equal(45, users.Count);
+        Assert.Equal("u-00", users["u-01"].ManagerId);
+        Assert.Equal("User 7", users["u-07"].DisplayName);
+        Assert.Equal(3, Graph.CountRequests("POST", "/$batch"));
+        Assert.Equal(47, Graph.Requests.Count(r => r.RawTarget.StartsWith("$batch ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task GetUsers_ThrottledInsideTheBatch_ResendsOnlyThoseAfterRetryAfter()
+    {
+        SeedUsers();
+        Graph.ThrottleNext(2, retryAfterSeconds: 0, pathContains: "/users/u-");
+
+        var users = await Source().GetUsersAsync(["u-boss", "u-ann", "u-bob", "u-cid"]);
+
+        Assert.Equal(4, users.Count);
+        Assert.Equal(2, Graph.CountRequests("POST", "/$batch"));
+        Assert.Equal(6, Graph.Requests.Count(r => r.RawTarget.StartsWith("$batch ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task GetUsers_ThrottledPastTheRetryBudget_ThrowsTransient()
+    {
+        SeedUsers();
+        Graph.ThrottleNext(100, retryAfterSeconds: 0, pathContains: "/users/u-ann");
+
+        var error = await Assert.ThrowsAsync<DirectoryUnavailableException>(() => Source(o => o.MaxRetries = 2).GetUsersAsync(["u-boss", "u-ann"]));
+
+        Assert.True(error.IsTransient);
+        Assert.Equal(3, Graph.CountRequests("POST", "/$batch"));
+    }
+
+    [Fact]
+    public async Task GetUsers_InnerFailureOr404WithoutCode_ThrowsInsteadOfReportingGone()
+    {
+        SeedUsers();
+        Graph.FailNext(404, pathContains: "/users/u-ann", code: null);
+        Graph.FailNext(500, pathContains: "/users/u-bob");
+
+        var notFound = await Assert.ThrowsAsync<DirectoryUnavailableException>(() => Source().GetUsersAsync(["u-boss", "u-ann"]));
+        var serverError = await Assert.ThrowsAsync<DirectoryUnavailableException>(() => Source().GetUsersAsync(["u-bob"]));
+
+        Assert.Contains("u-ann", notFound.Message, StringComparison.Ordinal);
+        Assert.True(serverError.IsTransient);
+    }
+
+    [Fact]
+    public async Task DirectorySources_GraphWithToken_ReadsFromTheDoubleLikeTheCli()
+    {
+        SeedUsers();
+        var source = DirectorySources.GraphWithToken(Graph.BaseUrl, GraphDouble.DefaultToken);
+
+        var user = await source.GetUserAsync("boss@contoso.com");
+
+        Assert.Equal("u-boss", user?.Id);
     }
 }

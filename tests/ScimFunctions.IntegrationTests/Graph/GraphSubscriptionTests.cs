@@ -65,6 +65,19 @@ public sealed class GraphSubscriptionTests : GraphTestBase
     }
 
     [Fact]
+    public async Task Create_NotificationUrlNotYetSet_ThrowsNamingTheSettingWithoutCallingGraph()
+    {
+        Graph.Time = time;
+        var manager = new GraphSubscriptionManager(Client(Options()), new GraphSubscriptionOptions(), ClientState, time, NullLogger<GraphSubscriptionManager>.Instance);
+
+        var error = await Assert.ThrowsAsync<DirectoryUnavailableException>(() => manager.CreateAsync("/users"));
+
+        Assert.Contains("Graph__NotificationUrl", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTransient);
+        Assert.Empty(Graph.Requests);
+    }
+
+    [Fact]
     public async Task Renew_LaterOn_ExtendsToTheFullLifetimeFromNow()
     {
         var subscriptions = Manager();

@@ -36,13 +36,6 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
         "Graph__ClientId",
         "Graph__Credential",
         "Graph__NotificationUrl",
-        "Scim__Profile",
-        "Scim__BaseUrl",
-        "Scim__LoginUrl",
-        "Scim__ClientId",
-        "Scim__ClientSecret",
-        "Scim__BearerToken",
-        "Scim__RequestsPerMinute",
     };
 
     [Fact]

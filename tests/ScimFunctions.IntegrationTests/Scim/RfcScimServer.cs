@@ -48,6 +48,9 @@ public sealed partial class RfcScimServer : IAsyncDisposable
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>Runs before a GET /Users list page is served, with its startIndex (to change the set mid-scan).</summary>
+    public Action<int>? BeforeUserPage { get; set; }
+
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
     public int UserCount
@@ -199,6 +202,12 @@ public sealed partial class RfcScimServer : IAsyncDisposable
         if (fault is { Delay: { } before, DelayAfterProcessing: false })
         {
             await Task.Delay(before, context.RequestAborted);
+        }
+
+        if (recorded.Method == "GET" && recorded.Path == "/scim/v2/Users" && BeforeUserPage is { } hook)
+        {
+            var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(recorded.Query);
+            hook(query.TryGetValue("startIndex", out var start) ? int.Parse(start!, CultureInfo.InvariantCulture) : 1);
         }
 
         Reply reply;

@@ -246,6 +246,8 @@ public sealed class ScimProfileTests : IAsyncLifetime
         Assert.Equal(id, found.Value!.Id);
         Assert.Equal(ScimOutcome.NotFound, missing.Outcome);
         Assert.Contains(Uri.EscapeDataString("userName eq \"o\\\"brien\\\\x@example.org\""), server.RequestsTo("GET", "/scim/v2/Users")[0].Query, StringComparison.Ordinal);
+        Assert.NotEmpty(logs.GetSnapshot());
+        Assert.DoesNotContain(logs.GetSnapshot(), r => r.Message.Contains("example.org", StringComparison.Ordinal) || r.Message.Contains("brien", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -268,6 +270,37 @@ public sealed class ScimProfileTests : IAsyncLifetime
         Assert.Equal(100, ids.Count);
         Assert.Equal(3, server.RequestsTo("GET", "/scim/v2/Users").Count);
         Assert.Equal(100, (await client.CountUsersAsync()).Value);
+    }
+
+    [Fact]
+    public async Task ListUsers_WhenTotalResultsGrowsMidScan_FollowsTheNewTotal()
+    {
+        server.MaxPageSize = 25;
+        for (var i = 0; i < 50; i++)
+        {
+            server.SeedUser($"a{i:D3}@example.org");
+        }
+
+        server.BeforeUserPage = startIndex =>
+        {
+            if (startIndex == 26)
+            {
+                for (var i = 0; i < 30; i++)
+                {
+                    server.SeedUser($"z{i:D3}@example.org");
+                }
+            }
+        };
+        using var client = NewClient();
+
+        var ids = new List<string>();
+        await foreach (var user in client.ListUsersAsync())
+        {
+            ids.Add(user.Id);
+        }
+
+        Assert.Equal(80, ids.Distinct().Count());
+        Assert.Equal(4, server.RequestsTo("GET", "/scim/v2/Users").Count);
     }
 
     [Fact]

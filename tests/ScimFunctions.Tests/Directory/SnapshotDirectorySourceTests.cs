@@ -212,6 +212,25 @@ public sealed class SnapshotDirectorySourceTests : IDisposable
     }
 
     [Fact]
+    public async Task Reads_ParseTheFileOnceAndNoticeWhenItIsReplaced()
+    {
+        var logger = new FakeLogger<SnapshotDirectorySource>();
+        var path = WriteSnapshot(SnapshotFileTests.ValidSnapshot);
+        var source = new SnapshotDirectorySource(path, store, logger);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await source.GetUserAsync("u-ann");
+        }
+
+        WriteSnapshot(SnapshotFileTests.ValidSnapshot.Replace("\"Ann Smith\"", "\"Ann Jones-Smith\"", StringComparison.Ordinal), path);
+        var renamed = await source.GetUserAsync("u-ann");
+
+        Assert.Equal("Ann Jones-Smith", renamed?.DisplayName);
+        Assert.Equal(2, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 5020));
+    }
+
+    [Fact]
     public async Task FileStateStore_KeepsStatesAcrossSourcesAndRefusesPathLikeKeys()
     {
         var stateFolder = Path.Combine(folder, "state");

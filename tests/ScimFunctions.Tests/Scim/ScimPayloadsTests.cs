@@ -99,7 +99,7 @@ public sealed class ScimPayloadsTests
     }
 
     [Fact]
-    public void FilterOperations_DropsOperationsOnUnsupportedExtensions()
+    public void FilterOperations_DropsUnsupportedExtensionsAndReadOnlyGroups()
     {
         IReadOnlyList<ScimPatchOperation> operations =
         [
@@ -108,6 +108,8 @@ public sealed class ScimPayloadsTests
             ScimPatchOperation.Replace(null, new JsonObject { [ScimSchemas.GenesysUser] = new JsonObject(), ["title"] = "Dr" }),
             ScimPatchOperation.Replace(null, new JsonObject { [ScimSchemas.GenesysUser] = new JsonObject() }),
             ScimPatchOperation.Remove("title"),
+            ScimPatchOperation.Add("groups", new JsonArray(new JsonObject { ["value"] = "g1" })),
+            ScimPatchOperation.Replace(null, new JsonObject { ["groups"] = new JsonArray() }),
         ];
 
         var kept = ScimPayloads.FilterOperations(operations, RfcSchemas);

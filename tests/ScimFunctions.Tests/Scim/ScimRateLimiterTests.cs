@@ -76,12 +76,27 @@ public sealed class ScimRateLimiterTests
         using var limiter = new ScimRateLimiter(requestsPerMinute: 600, burst: 10, time);
         var full = limiter.CurrentRate;
         limiter.OnThrottled(TimeSpan.FromSeconds(1));
+        time.Advance(TimeSpan.FromSeconds(2));
         limiter.OnThrottled(TimeSpan.FromSeconds(1));
         Assert.Equal(full / 4, limiter.CurrentRate, 6);
 
         time.Advance(TimeSpan.FromMinutes(2.5));
 
         Assert.Equal(full, limiter.CurrentRate, 6);
+    }
+
+    [Fact]
+    public void Throttled_SeveralTimesDuringOnePause_SlowsDownOnce()
+    {
+        using var limiter = new ScimRateLimiter(requestsPerMinute: 600, burst: 10, time);
+        var full = limiter.CurrentRate;
+
+        limiter.OnThrottled(TimeSpan.FromSeconds(5));
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        limiter.OnThrottled(TimeSpan.FromSeconds(5));
+        limiter.OnThrottled(null);
+
+        Assert.Equal(full / 2, limiter.CurrentRate, 6);
     }
 
     [Fact]
