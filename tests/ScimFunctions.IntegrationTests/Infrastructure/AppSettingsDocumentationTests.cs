@@ -31,11 +31,6 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
     // when this list is empty, delete it.
     private static readonly HashSet<string> PendingSettings = new(StringComparer.Ordinal)
     {
-        "Graph__BaseUrl",
-        "Graph__TenantId",
-        "Graph__ClientId",
-        "Graph__Credential",
-        "Graph__NotificationUrl",
     };
 
     [Fact]
