@@ -96,30 +96,53 @@ public static class ProvisioningRegistration
     /// <summary>Subscriptions are optional (a snapshot directory has none).</summary>
     internal sealed record SubscriptionKeeperHolder(SubscriptionKeeper? Keeper);
 
-    /// <summary>Fails the host at start when the mapping or the scope cannot be read, naming the setting.</summary>
+    /// <summary>Every problem with the Sync settings, each naming its setting; empty when valid.
+    /// <paramref name="attributeMappingJson"/> is <c>Sync__AttributeMapping</c> when given as one JSON string.</summary>
+    public static IReadOnlyList<string> ValidateSyncOptions(SyncOptions options, string? attributeMappingJson = null)
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        foreach (var section in new object[] { options, options.Scope, options.Threshold, options.Groups })
+        {
+            System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new System.ComponentModel.DataAnnotations.ValidationContext(section), results, validateAllProperties: true);
+        }
+
+        var failures = results.Select(r => r.ErrorMessage ?? "Invalid Sync setting.").ToList();
+        try
+        {
+            _ = new AttributeMapper(AttributeMapper.ParseRules(attributeMappingJson, options.AttributeMapping, options.Division), options.DefaultPhoneCountryCode);
+        }
+        catch (FormatException ex)
+        {
+            failures.Add(ex.Message);
+        }
+
+        if (options.Scope.Mode.Equals("filter", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                ScopeFilter.Parse(options.Scope.Filter ?? "");
+            }
+            catch (FormatException ex)
+            {
+                failures.Add(ex.Message);
+            }
+        }
+
+        if (options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(options.Scope.Groups))
+        {
+            failures.Add("Setting Sync__Scope__Groups must list at least one Entra group id when Sync__Scope__Mode is groups.");
+        }
+
+        return failures;
+    }
+
+    /// <summary>Fails the host at start when the mapping, the scope or a nested setting is wrong, naming the setting.</summary>
     private sealed class SyncOptionsValidator(IConfiguration configuration) : IValidateOptions<SyncOptions>
     {
         public ValidateOptionsResult Validate(string? name, SyncOptions options)
         {
-            try
-            {
-                _ = new AttributeMapper(AttributeMapper.ParseRules(configuration[$"{SyncOptions.Section}:AttributeMapping"], options.AttributeMapping, options.Division), options.DefaultPhoneCountryCode);
-                if (options.Scope.Mode.Equals("filter", StringComparison.OrdinalIgnoreCase))
-                {
-                    ScopeFilter.Parse(options.Scope.Filter ?? "");
-                }
-
-                if (options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(options.Scope.Groups))
-                {
-                    return ValidateOptionsResult.Fail("Setting Sync__Scope__Groups must list at least one Entra group id when Sync__Scope__Mode is groups.");
-                }
-
-                return ValidateOptionsResult.Success;
-            }
-            catch (FormatException ex)
-            {
-                return ValidateOptionsResult.Fail(ex.Message);
-            }
+            var failures = ValidateSyncOptions(options, configuration[$"{SyncOptions.Section}:AttributeMapping"]);
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
     }
 }

@@ -20,6 +20,9 @@ public static class PlanActions
     public const string Stage = "stage";
     public const string Skip = "skip";
     public const string Fail = "fail";
+
+    /// <summary>A managed user differs on the target from what was last applied (edited outside the connector).</summary>
+    public const string Drift = "drift";
 }
 
 public static class ObjectKinds

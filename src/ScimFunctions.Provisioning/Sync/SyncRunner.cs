@@ -37,6 +37,12 @@ public sealed class SyncRunner(
         ProvisioningMetrics? metrics = null,
         IReadOnlyList<AttributeMappingRule>? attributeMapping = null)
     {
+        var failures = ProvisioningRegistration.ValidateSyncOptions(options);
+        if (failures.Count > 0)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(SyncOptions.Section, typeof(SyncOptions), failures);
+        }
+
         var time = timeProvider ?? TimeProvider.System;
         var loggers = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var store = new StateStore(tables, tablePrefix);
@@ -477,25 +483,33 @@ public sealed class SyncRunner(
         return summary.Build(scim.Counts);
     }
 
-    /// <summary>For every known group: compare the target's members with the desired set (If-None-Match, so an
-    /// untouched group costs one read) and fix the difference.</summary>
+    /// <summary>Reports drift on managed users (and puts it back with Sync__RemediateUserDrift), then for every
+    /// known group compares the target's members with the desired set (If-None-Match, so an untouched group
+    /// costs one read) and fixes the difference.</summary>
     public async Task<SyncSummary> ReconcileGroupsAsync(bool dryRun = false, CancellationToken cancellationToken = default)
     {
         var summary = new SummaryBuilder(scim.Counts);
-        if (!options.Groups.Enabled)
-        {
-            return summary.Build(scim.Counts);
-        }
-
         var run = new RunContext(dryRun);
         var index = await UserIndex.LoadAsync(store, cancellationToken);
         var known = new List<GroupMapping>();
         await foreach (var group in store.ListGroupsAsync(cancellationToken))
         {
-            if (group.State is GroupState.Managed or GroupState.Unmatched)
+            if (options.Groups.Enabled && group.State is GroupState.Managed or GroupState.Unmatched)
             {
                 known.Add(group);
             }
+        }
+
+        try
+        {
+            foreach (var drift in await users.ReportDriftAsync(dryRun, cancellationToken))
+            {
+                summary.Note(drift);
+            }
+        }
+        catch (ProvisioningException ex)
+        {
+            summary.Fail(ObjectKinds.User, "*", $"{ex.Reason}: {ex.Message}");
         }
 
         await Parallel.ForEachAsync(known, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (group, ct) =>

@@ -564,6 +564,83 @@ public sealed class UserConverger(
         return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
     }
 
+    /// <summary>Compares the target's managed users with what was last applied. Drift is reported (event 3021,
+    /// a <c>drift</c> operation); with <see cref="SyncOptions.RemediateUserDrift"/> the owned attributes are put back.
+    /// Unmanaged target users are never looked at twice and never touched.</summary>
+    public async Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, CancellationToken cancellationToken = default)
+    {
+        var managed = new Dictionary<string, UserMapping>(StringComparer.Ordinal);
+        await foreach (var mapping in store.ListUsersAsync(cancellationToken: cancellationToken))
+        {
+            if (mapping is { IsProvisioned: true, Projection: not null })
+            {
+                managed[mapping.ScimId!] = mapping;
+            }
+        }
+
+        var operations = new List<PlannedOperation>();
+        if (managed.Count == 0)
+        {
+            return operations;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var drifted = new List<(ScimResource Resource, UserMapping Mapping, List<string> Changed, SortedDictionary<string, string> Current)>();
+        try
+        {
+            await foreach (var resource in scim.ListUsersAsync(cancellationToken: cancellationToken))
+            {
+                if (!managed.TryGetValue(resource.Id, out var mapping))
+                {
+                    continue;
+                }
+
+                seen.Add(resource.Id);
+                var current = ScimProjection.ReadCurrent(resource.Body, mapper);
+                var changed = ScimProjection.ChangedPaths(current, mapping.Projection!, mapper);
+                if (changed.Count > 0)
+                {
+                    drifted.Add((resource, mapping, changed, current));
+                }
+            }
+        }
+        catch (ScimException ex)
+        {
+            // A partial listing proves nothing: report the failure, decide nothing.
+            throw new ProvisioningException(FailureReasons.TargetUnavailable, "The target's users could not be listed completely.", isTransient: true, ex);
+        }
+
+        foreach (var (resource, mapping, changed, current) in drifted)
+        {
+            var detail = Paths(changed);
+            EngineLog.Drift(logger, ObjectKinds.User, mapping.ObjectId, mapping.ScimId, detail);
+            if (options.RemediateUserDrift && !dryRun)
+            {
+                var ops = ScimProjection.Diff(current, mapping.Projection!, mapper);
+                var patched = await PatchWithRetriesAsync(resource.Id, ops, resource.Version, mapping.Projection!, mapping.ObjectId, cancellationToken);
+                if (patched is not null)
+                {
+                    await store.SaveUserAsync(mapping with { TargetVersion = patched.Version ?? mapping.TargetVersion }, cancellationToken);
+                    metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                }
+
+                operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Update, "drift on the target put back", detail));
+            }
+            else
+            {
+                operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "changed on the target outside this connector", detail));
+            }
+        }
+
+        foreach (var mapping in managed.Values.Where(m => !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
+        {
+            EngineLog.Drift(logger, ObjectKinds.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
+            operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));
+        }
+
+        return operations;
+    }
+
     // ---------------- follow-ups ----------------
 
     /// <summary>Who was waiting for this user to be provisioned: reports (manager) and groups (membership).</summary>

@@ -266,4 +266,24 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Empty(status.Failures);
         Assert.Equal(1, status.GroupsByState["Unmatched"]);
     }
+
+    [Fact]
+    public async Task Reconcile_ReportsUserDriftWithoutWriting_SteadyStateFindsNone()
+    {
+        Company(2, members: 0);
+        await h.Engine.SyncAsync(dryRun: false);
+        h.ResetCounters();
+
+        var steady = await h.Engine.ReconcileGroupsAsync();
+        Assert.DoesNotContain(steady.Operations, o => o.Action == PlanActions.Drift);
+
+        var edited = (await h.MappingAsync("u-001")).ScimId!;
+        h.Emulator.State.Store.EditUserConcurrently(edited, new System.Text.Json.Nodes.JsonObject { ["title"] = "Changed in Genesys" });
+        var drift = await h.Engine.ReconcileGroupsAsync();
+
+        var op = Assert.Single(drift.Operations, o => o.Action == PlanActions.Drift);
+        Assert.Equal("u-001", op.ObjectId);
+        Assert.Equal("title", op.Detail);
+        Assert.Equal(0, h.ScimWrites);
+    }
 }
