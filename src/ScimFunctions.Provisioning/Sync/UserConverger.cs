@@ -797,7 +797,7 @@ public sealed class UserConverger(
     }
 
     private static UserDecision Decision(bool found, IReadOnlyDictionary<string, string>? desired, UserMapping? mapping, string? pendingManager) =>
-        new(found, null, desired, mapping?.Projection, desired is null ? [] : [], [], pendingManager);
+        new(found, null, desired, mapping?.Projection, [], [], pendingManager);
 
     private static string Paths(IEnumerable<string> paths) => AttributeMapper.Paths(paths);
 
