@@ -11,7 +11,11 @@ stop_started() {
   for pid in "${STARTED_PIDS[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
+  # Azurite can take a minute and more to close after SIGTERM once clients have connected; give each a few seconds.
+  local deadline=$((SECONDS + 5))
   for pid in "${STARTED_PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
   STARTED_PIDS=()

@@ -29,6 +29,13 @@ for project in tests/ScimFunctions.Tests tests/ScimFunctions.IntegrationTests; d
   fi
 done
 
+# The quick start itself, on the build above (its own Azurite and emulator).
+log "Running the quick start (eng/quickstart.sh)"
+if ! QUICKSTART_SKIP_BUILD=1 "$ROOT/eng/quickstart.sh"; then
+  log "The quick start failed"
+  status=1
+fi
+
 # One closing line over both projects, read from the TRX files.
 python3 - "$results" <<'PY' || status=1
 import sys, glob, xml.etree.ElementTree as ET

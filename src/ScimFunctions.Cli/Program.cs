@@ -1,1 +1,1 @@
-return ScimFunctions.Cli.CliApp.Run(args);
+return await ScimFunctions.Cli.CliApp.RunAsync(args);

@@ -26,20 +26,13 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
         "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID",
     };
 
-    // Engine settings whose owners add them to local.settings.sample.json on their own branches.
-    // When they land, PendingSettings_AreRemovedOnceTheSampleDocumentsThem names the entries to delete;
-    // when this list is empty, delete it.
-    private static readonly HashSet<string> PendingSettings = new(StringComparer.Ordinal)
-    {
-    };
-
     [Fact]
     public void EveryAzureSetting_IsInTheSampleOrAnExplicitList()
     {
         var sample = SampleSettingNames();
         var (_, settings) = AppSettingsReader.Read(compiled.Main);
         var undocumented = settings.Keys
-            .Where(name => !sample.Contains(name) && !AzureOnlySettings.Contains(name) && !PendingSettings.Contains(name))
+            .Where(name => !sample.Contains(name) && !AzureOnlySettings.Contains(name))
             .Order(StringComparer.Ordinal)
             .ToList();
         Assert.True(
@@ -51,18 +44,8 @@ public sealed class AppSettingsDocumentationTests(CompiledMainTemplate compiled)
     public void ExplicitLists_NameOnlySettingsTheTemplateSets()
     {
         var (_, settings) = AppSettingsReader.Read(compiled.Main);
-        var stale = AzureOnlySettings.Concat(PendingSettings).Where(name => !settings.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
-        Assert.True(stale.Count == 0, $"Listed as Azure-only or pending but not set by main.bicep (remove them from the lists): {string.Join(", ", stale)}");
-    }
-
-    [Fact]
-    public void PendingSettings_AreRemovedOnceTheSampleDocumentsThem()
-    {
-        var sample = SampleSettingNames();
-        var documented = PendingSettings.Where(sample.Contains).Order(StringComparer.Ordinal).ToList();
-        Assert.True(
-            documented.Count == 0,
-            $"local.settings.sample.json now documents these; remove them from PendingSettings in {nameof(AppSettingsDocumentationTests)}: {string.Join(", ", documented)}");
+        var stale = AzureOnlySettings.Where(name => !settings.ContainsKey(name)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(stale.Count == 0, $"Listed as Azure-only but not set by main.bicep (remove them from the list): {string.Join(", ", stale)}");
     }
 
     [Fact]

@@ -1,0 +1,112 @@
+using Azure.Data.Tables;
+using Azure.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ScimFunctions.Provisioning;
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync;
+
+namespace ScimFunctions.Cli;
+
+/// <summary>Builds the real engine with the same registrations and settings as the Functions app:
+/// <c>AddScimTarget</c>, <c>AddGraphDirectory</c> (or a snapshot file), <c>AddProvisioningEngine</c>.</summary>
+internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngineFactory
+{
+    public Task<IScimfnEngine> CreateAsync(EngineSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        var configuration = settings.Settings;
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddSingleton(time);
+        services.AddSingleton(loggerFactory);
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+
+        if (settings.Connected)
+        {
+            services.AddScimTarget(configuration);
+            if (settings.SnapshotPath is { } path)
+            {
+                services.AddSingleton<IDirectorySource>(DirectorySources.Snapshot(path, loggerFactory: loggerFactory));
+            }
+            else
+            {
+                services.AddGraphDirectory(configuration);
+            }
+        }
+        else
+        {
+            // status and staged discard read and write Table Storage only; nothing else may be contacted.
+            services.AddSingleton(OfflineTarget.ScimClient());
+            services.AddSingleton(OfflineTarget.Directory());
+        }
+
+        // An operator signs in with their own Azure identity (az login, environment, ...), not a managed identity.
+        var state = configuration.GetSection(StateOptions.Section).Get<StateOptions>();
+        if (string.IsNullOrWhiteSpace(state?.ConnectionString) && state?.TableServiceUri is { } tableServiceUri)
+        {
+            services.AddSingleton(new TableServiceClient(tableServiceUri, new DefaultAzureCredential()));
+        }
+
+        services.AddProvisioningEngine(configuration);
+        var provider = services.BuildServiceProvider();
+        try
+        {
+            provider.GetService<IStartupValidator>()?.Validate();
+            IScimfnEngine engine = new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>());
+            return Task.FromResult(engine);
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim, IDirectorySource directory) : IScimfnEngine
+    {
+        public async Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                var users = await directory.GetUsersAsync(ids, cancellationToken);
+                return users.Where(u => u.Value.UserPrincipalName is not null).ToDictionary(u => u.Key, u => u.Value.UserPrincipalName!, StringComparer.Ordinal);
+            }
+            catch (DirectoryUnavailableException)
+            {
+                // Names only label the plan; without them it shows object ids.
+                return new Dictionary<string, string>();
+            }
+        }
+
+        public async Task<string?> CheckTargetAsync(CancellationToken cancellationToken = default)
+        {
+            var result = await scim.GetServiceProviderConfigAsync(cancellationToken);
+            var detail = result.Error?.Detail ?? result.Outcome.ToString();
+            return result.Outcome switch
+            {
+                ScimOutcome.Unauthorized => $"the target refused the credentials (--genesys-client-id/--genesys-client-secret or --scim-token): {detail}",
+                ScimOutcome.NotFound => $"no SCIM service answers at --scim-url (setting Scim__BaseUrl): {detail}",
+                ScimOutcome.Transient => $"the target cannot be reached at --scim-url (setting Scim__BaseUrl): {detail}",
+                _ => null,
+            };
+        }
+
+        public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default) =>
+            runner.SyncAsync(dryRun, progress, cancellationToken);
+
+        public Task<UserExplanation> ExplainAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default) =>
+            runner.ExplainAsync(idOrUserPrincipalName, cancellationToken);
+
+        public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default) => runner.GetStatusAsync(cancellationToken);
+
+        public Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default) => runner.ReleaseStagedAsync(cancellationToken);
+
+        public Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default) => runner.DiscardStagedAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => provider.DisposeAsync();
+    }
+}
