@@ -103,7 +103,8 @@ public sealed class UserConverger(
         var outOfScope = await scope.OutOfScopeReasonAsync(user!, cancellationToken);
         if (outOfScope is not null)
         {
-            return await LeaverAsync(mapping, null, "left scope: " + outOfScope, observedAt, request, run, new UserDecision(true, outOfScope, null, mapping?.Projection, [], [], null), cancellationToken);
+            var scopeWhy = (mapping is { IsProvisioned: true } ? "left scope: " : "not in scope: ") + outOfScope;
+            return await LeaverAsync(mapping, null, scopeWhy, observedAt, request, run, new UserDecision(true, outOfScope, null, mapping?.Projection, [], [], null), cancellationToken);
         }
 
         // The manager reference is the manager's target id, known only once the manager is provisioned.
@@ -797,7 +798,7 @@ public sealed class UserConverger(
     }
 
     private static UserDecision Decision(bool found, IReadOnlyDictionary<string, string>? desired, UserMapping? mapping, string? pendingManager) =>
-        new(found, null, desired, mapping?.Projection, desired is null ? [] : [], [], pendingManager);
+        new(found, null, desired, mapping?.Projection, [], [], pendingManager);
 
     private static string Paths(IEnumerable<string> paths) => AttributeMapper.Paths(paths);
 

@@ -89,6 +89,7 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(120, h.TargetGroupMembers(groupId).Count);
         Assert.Equal(3, h.ScimCount("PATCH", "groups")); // ⌈120 / 50⌉
         Assert.Equal(0, h.ScimCount("GET", "groups"));     // the stored version and member set were current
+        Assert.Equal(1, h.TableWrites.Writes);              // the group row
 
         // k = 7 removals: one PATCH.
         h.ResetCounters();
@@ -165,6 +166,7 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
         h.ResetCounters();
         await h.Reconcile.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo());
         Assert.Equal(0, h.ScimWrites);
+        Assert.Equal(0, h.TableWrites.Writes);
 
         // Someone removes a managed member in Genesys.
         var removed = (await h.MappingAsync("u-001")).ScimId!;

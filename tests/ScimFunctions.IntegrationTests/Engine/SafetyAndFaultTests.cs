@@ -209,6 +209,7 @@ public sealed class SafetyAndFaultTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("Agent", (string?)target["title"]); // owned: put back to the Entra value
         Assert.Equal(2, h.ScimCount("PATCH"));
         Assert.Equal(1, h.ScimCount("GET"));
+        Assert.Equal(1, h.TableWrites.Writes);
         Assert.Equal($"\"{h.Emulator.State.Store.GetUser(scimId, new ResourceUrls(h.Emulator.ScimBaseUrl))!.Version}\"", (await h.MappingAsync("u-ola")).TargetVersion);
     }
 

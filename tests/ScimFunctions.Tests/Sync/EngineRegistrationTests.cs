@@ -112,3 +112,42 @@ public sealed class EngineRegistrationTests
         Assert.Equal("u:abc:1#r5", ProvisionObject.RetryMessageId(messageId, 5));
     }
 }
+
+public sealed class FunctionsEngineWiringTests
+{
+    [Fact]
+    public void EngineFunctions_ResolveFromTheAppsRegistrations()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["State:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["Scim:Profile"] = "genesys",
+            ["Scim:BaseUrl"] = "http://127.0.0.1:5080/api/v2/scim/v2",
+            ["Scim:ClientId"] = "local-client",
+            ["Scim:ClientSecret"] = "local-secret",
+            ["Graph:BaseUrl"] = "http://127.0.0.1:5081/v1.0",
+            ["Graph:Credential"] = "token",
+            ["Graph:StaticToken"] = "t",
+            ["Graph:NotificationUrl"] = "https://scimfn.example/api/notifications?code=k",
+            ["Notifications:ClientState"] = "a-client-state-of-sufficient-length",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
+        services.AddSingleton<ServiceBusSender>(new Support.RecordingServiceBusSender());
+        services.AddSingleton<WorkQueue>();
+        Provisioning.Scim.ScimRegistration.AddScimTarget(services, configuration);
+        services.AddGraphDirectory(configuration);
+        services.AddGraphSubscriptions(configuration);
+        services.AddProvisioningEngine(configuration);
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+
+        Assert.NotNull(ActivatorUtilities.CreateInstance<ProvisionObject>(provider));
+        Assert.NotNull(ActivatorUtilities.CreateInstance<DeltaSweep>(provider));
+        Assert.NotNull(ActivatorUtilities.CreateInstance<ReconcileGroups>(provider));
+        Assert.NotNull(ActivatorUtilities.CreateInstance<RenewSubscriptions>(provider));
+        Assert.NotNull(ActivatorUtilities.CreateInstance<PurgeDisabled>(provider));
+        Assert.IsType<GraphDirectorySource>(provider.GetRequiredService<IDirectorySource>());
+    }
+}
