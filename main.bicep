@@ -213,6 +213,8 @@ var engineTableNames = [
   'ScimCursors'
   'ScimSubscriptions'
   'ScimStagedActions'
+  'ScimCounters'
+  'ScimPending'
 ]
 
 var deploymentContainerName = 'app-package'

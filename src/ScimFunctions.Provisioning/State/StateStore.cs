@@ -15,7 +15,7 @@ namespace ScimFunctions.Provisioning.State;
 public sealed class StateStore(TableServiceClient service, string tablePrefix = StateStore.DefaultPrefix)
 {
     /// <summary>With it the tables are ScimUserMappings, ScimGroupMappings, ScimCursors, ScimSubscriptions,
-    /// ScimStagedActions, ScimCounters and ScimPending (main.bicep pre-creates the first five).</summary>
+    /// ScimStagedActions, ScimCounters and ScimPending (main.bicep pre-creates all seven).</summary>
     public const string DefaultPrefix = "Scim";
 
     private const string UserRow = "user";
