@@ -115,7 +115,9 @@ public sealed class GroupConverger(
             }
 
             var key = await index.GetAsync(memberId, cancellationToken);
-            if (key is { IsActive: true })
+            // A plan sees the users it would disable as the real run would: no longer active.
+            var wouldBeDisabled = run.DryRun && run.SimulatedInactive.ContainsKey(memberId);
+            if (key is { IsActive: true } && !wouldBeDisabled)
             {
                 desired.Add(key.ScimId!);
             }

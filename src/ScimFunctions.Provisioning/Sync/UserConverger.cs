@@ -481,6 +481,8 @@ public sealed class UserConverger(
 
         if (run.DryRun)
         {
+            // The group phase of the same plan must see this user as gone, as the real run would.
+            run.SimulatedInactive[id] = true;
             return Done(id, PlanActions.Disable, why, decision, Paths(changed));
         }
 

@@ -37,9 +37,16 @@ public sealed class CliEndToEndTests(AzuriteFixture azurite)
         Assert.Equal(enabledDay1, Target(emulator).Users.Count);
         Assert.Equal(Members(CliTestBed.Day1, "Queue - Billing"), Target(emulator).Members("Queue - Billing"));
 
+        var plan2 = await scimfn.SyncAsync(CliTestBed.Day2, "--dry-run", "--json");
         var day2 = await scimfn.SyncAsync(CliTestBed.Day2, "--json");
 
         Assert.True(day2.ExitCode == 0, day2.ToString());
+        // The plan promises what the run then does, group removals of its leavers included.
+        foreach (var field in (string[])["created", "updated", "disabled", "groupsUpdated", "membersAdded", "membersRemoved"])
+        {
+            Assert.True(plan2.Field(field) == day2.Field(field), $"{field}: plan {plan2.Field(field)}, run {day2.Field(field)}");
+        }
+
         Assert.Equal(10, day2.Field("created")); // nine joiners and the re-hire
         Assert.Equal(6, day2.Field("disabled")); // three removed, three disabled
         Assert.True(day2.Field("updated") >= 10, day2.OutputLines[^1]);
