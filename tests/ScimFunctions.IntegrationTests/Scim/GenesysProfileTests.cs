@@ -489,7 +489,7 @@ public sealed class GenesysProfileTests(ITestOutputHelper output) : IAsyncLifeti
 
     private async Task<RunningEmulator> StartAsync(Action<EmulatorOptions>? configure = null, TimeProvider? time = null)
     {
-        var emulator = await EmulatorStarter.StartAsync(o =>
+        var emulator = await EmulatorHost.StartAsync(o =>
         {
             o.RateLimitPerMinute = 0;
             configure?.Invoke(o);
