@@ -515,6 +515,33 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     private async Task<ScimResponse> SendAsync(
         HttpMethod method, string pathAndQuery, JsonObject? body, ScimRetryMode mode, CallScope scope, string? ifMatch = null, string? ifNoneMatch = null)
     {
+        var response = await SendOnceAsync(method, pathAndQuery, body, mode, scope, ifMatch, ifNoneMatch);
+        if (response.Outcome != ScimOutcome.NotFound || IsServiceProviderConfig(pathAndQuery))
+        {
+            return response;
+        }
+
+        // The engine reads NotFound as "the user or group is gone" (recreate, or a delete counted as done). A wrong
+        // Scim__BaseUrl or a proxy answers 404 to everything, so the 404 stands only if the users collection answers.
+        var probe = await SendOnceAsync(HttpMethod.Get, UsersPath + "?startIndex=1&count=1", null, ScimRetryMode.Idempotent, scope);
+        if (probe.IsSuccess)
+        {
+            return response;
+        }
+
+        var path = pathAndQuery.Split('?')[0];
+        ScimLog.NotFoundUnconfirmed(logger, method.Method, path, probe.Status, probe.Outcome);
+        var detail = $"The target answered 404 to {method.Method} {path}, but its users collection did not answer either ({probe.Status}, {probe.Outcome}): "
+            + "check Scim__BaseUrl; the 404 is not taken to mean the object is gone.";
+        return response with { Outcome = ScimOutcome.Transient, Error = new ScimError(response.Status, null, detail, response.Error?.CorrelationId) };
+    }
+
+    private bool IsServiceProviderConfig(string pathAndQuery) =>
+        pathAndQuery.Split('?')[0].Equals(ScimPaths.ServiceProviderConfig(Profile), StringComparison.OrdinalIgnoreCase);
+
+    private async Task<ScimResponse> SendOnceAsync(
+        HttpMethod method, string pathAndQuery, JsonObject? body, ScimRetryMode mode, CallScope scope, string? ifMatch = null, string? ifNoneMatch = null)
+    {
         using var request = new HttpRequestMessage(method, new Uri(pathAndQuery, UriKind.Relative));
         if (body is not null)
         {

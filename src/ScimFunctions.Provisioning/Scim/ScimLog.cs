@@ -47,6 +47,10 @@ internal static partial class ScimLog
         Message = "SCIM target ETag support: {Supported} (ServiceProviderConfig etag.supported {Offered}, ETag header seen {HeaderSeen})")]
     public static partial void ETagSupport(ILogger logger, bool supported, bool? offered, bool headerSeen);
 
+    [LoggerMessage(EventId = 4112, Level = LogLevel.Warning,
+        Message = "SCIM {Method} {Path} answered 404, but the users collection answered {ProbeStatus} ({ProbeOutcome}): treated as a transient failure, not as gone; check Scim__BaseUrl")]
+    public static partial void NotFoundUnconfirmed(ILogger logger, string method, string path, int probeStatus, ScimOutcome probeOutcome);
+
     [LoggerMessage(EventId = 4111, Level = LogLevel.Warning, Message = "SCIM token could not be obtained: {Reason}")]
     public static partial void TokenUnavailable(ILogger logger, string reason, Exception exception);
 }

@@ -72,6 +72,25 @@ public sealed class GenesysProfileTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task WrongBaseUrlPath_A404IsNeverReadAsGone()
+    {
+        var emulator = await StartAsync();
+        using var good = NewClient(emulator);
+        var id = (await good.CreateUserAsync(User("kept@example.org", "entra-kept"))).Value!.Id;
+        using var wrong = NewClient(emulator, o => o.BaseUrl = emulator.ScimBaseUrl.Replace("/scim/v2", "/scim/v9", StringComparison.Ordinal));
+
+        var read = await wrong.GetUserAsync(id);
+        var patched = await wrong.PatchUserAsync(id, [ScimPatchOperation.Replace("title", "Lost")], "\"1\"");
+        var deleted = await wrong.DeleteUserAsync(id, null);
+        var found = await wrong.FindUserAsync("externalId", "entra-kept");
+
+        Assert.All([read.Outcome, patched.Outcome, deleted.Outcome, found.Outcome], outcome => Assert.Equal(ScimOutcome.Transient, outcome));
+        Assert.False(deleted.IsSuccess);
+        Assert.Contains("Scim__BaseUrl", read.Error!.Detail, StringComparison.Ordinal);
+        Assert.Equal(ScimOutcome.Ok, (await good.GetUserAsync(id)).Outcome);
+    }
+
+    [Fact]
     public async Task LegacyBaseUrl_IsJustAnotherBaseUrl()
     {
         var emulator = await StartAsync();

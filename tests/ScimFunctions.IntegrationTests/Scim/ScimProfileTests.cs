@@ -41,12 +41,42 @@ public sealed class ScimProfileTests : IAsyncLifetime
         Assert.False(deletedAgain.Value);
         Assert.Equal(
             ["GET /scim/v2/ServiceProviderConfig", "POST /scim/v2/Users", $"GET /scim/v2/Users/{id}", $"PATCH /scim/v2/Users/{id}",
-             $"PUT /scim/v2/Users/{id}", $"DELETE /scim/v2/Users/{id}", $"DELETE /scim/v2/Users/{id}"],
+             $"PUT /scim/v2/Users/{id}", $"DELETE /scim/v2/Users/{id}", $"DELETE /scim/v2/Users/{id}", "GET /scim/v2/Users"],
             server.Requests.Select(r => $"{r.Method} {r.Path}"));
         Assert.All(server.Requests, r => Assert.Equal("Bearer " + RfcScimServer.Token, r.Authorization));
         Assert.All(server.Requests.Where(r => r.Body.Length > 0), r => Assert.StartsWith("application/scim+json", r.ContentType, StringComparison.Ordinal));
-        Assert.Equal(7, client.Counts.Requests);
+
+        // The second DELETE's 404 counts as "already gone" only after the users collection answered (a wrong base URL 404s too).
+        Assert.Equal(8, client.Counts.Requests);
         Assert.Equal(5, client.Counts.Writes);
+    }
+
+    [Fact]
+    public async Task WrongBaseUrlPath_A404IsNeverReadAsGone()
+    {
+        var id = server.SeedUser("kept@example.org", externalId: "entra-kept");
+        using var wrong = NewClient(o => o.BaseUrl = server.BaseUrl + "-old");
+
+        var read = await wrong.GetUserAsync(id);
+        var deleted = await wrong.DeleteUserAsync(id, null);
+        var found = await wrong.FindUserAsync("externalId", "entra-kept");
+
+        Assert.All([read.Outcome, deleted.Outcome, found.Outcome], outcome => Assert.Equal(ScimOutcome.Transient, outcome));
+        Assert.False(deleted.IsSuccess);
+        Assert.NotNull(server.User(id));
+    }
+
+    [Fact]
+    public async Task UnknownUser_IsNotFoundOnceTheServiceAnswers()
+    {
+        using var client = NewClient();
+
+        var read = await client.GetUserAsync("u9999");
+        var deleted = await client.DeleteUserAsync("u9999", null);
+
+        Assert.Equal(ScimOutcome.NotFound, read.Outcome);
+        Assert.Equal(ScimOutcome.Ok, deleted.Outcome);
+        Assert.False(deleted.Value);
     }
 
     [Fact]
