@@ -38,13 +38,18 @@ public sealed class ScimAuthHandler(ScimTokenSource tokens, ScimRateLimiter limi
 public sealed class ScimTrafficHandler(ScimTargetState state, ScimRateLimiter limiter, TimeProvider timeProvider, ILogger<ScimTrafficHandler> logger)
     : DelegatingHandler
 {
+    /// <summary>Largest response body read into memory (a full page of users is well under 1 MiB).</summary>
+    public const int MaxResponseBytes = 16 * 1024 * 1024;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         state.CountRequest(request.Method);
         var response = await base.SendAsync(request, cancellationToken);
         try
         {
-            await response.Content.LoadIntoBufferAsync(cancellationToken);
+            // A misbehaving target or proxy must not exhaust the worker's memory: past the limit this is a
+            // transport failure (HttpRequestException), not a body to parse.
+            await response.Content.LoadIntoBufferAsync(MaxResponseBytes, cancellationToken);
         }
         catch
         {
