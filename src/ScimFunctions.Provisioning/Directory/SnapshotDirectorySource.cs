@@ -192,7 +192,9 @@ public sealed class SnapshotDirectorySource(string path, ISnapshotStateStore sta
         var hash = cursor.StartsWith(prefix, StringComparison.Ordinal) ? cursor[prefix.Length..] : null;
         if (hash is null || hash.Length != 32 || !hash.All(char.IsAsciiHexDigitLower))
         {
-            DirectoryLog.SnapshotStateMissing(logger, kind, cursor.Length > 80 ? cursor[..80] + "…" : cursor, $"not a snapshot {kind} cursor");
+            // A Graph delta link carries its delta token in the query: never log that part.
+            var shown = cursor.Split('?')[0];
+            DirectoryLog.SnapshotStateMissing(logger, kind, shown.Length > 80 ? shown[..80] + "…" : shown, $"not a snapshot {kind} cursor");
             return null;
         }
 

@@ -166,6 +166,19 @@ public sealed class SnapshotDirectorySourceTests : IDisposable
     }
 
     [Fact]
+    public async Task UserChanges_GraphCursor_IsLoggedWithoutItsDeltaToken()
+    {
+        var logger = new FakeLogger<SnapshotDirectorySource>();
+        var source = new SnapshotDirectorySource(WriteSnapshot(SnapshotFileTests.ValidSnapshot), store, logger);
+
+        await source.GetUserChangesAsync("https://graph.microsoft.com/v1.0/users/delta()?$deltatoken=SECRETISHDELTATOKEN");
+
+        var record = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 5022);
+        Assert.DoesNotContain("SECRETISH", record.Message, StringComparison.Ordinal);
+        Assert.Contains("users/delta()", record.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GroupChanges_FirstRunThenNextSnapshot_ReportsMembersAddedRemovedAndGroupsGone()
     {
         var path = WriteSnapshot(SnapshotFileTests.ValidSnapshot);
