@@ -107,6 +107,7 @@ public sealed class GroupConverger(
         index ??= group.MemberIds.Count > PointReadLimit ? await UserIndex.LoadAsync(store, cancellationToken) : UserIndex.PointReads(store);
         var desired = new HashSet<string>(StringComparer.Ordinal);
         var pending = new HashSet<string>(StringComparer.Ordinal);
+        var neverProvisioned = new HashSet<string>(StringComparer.Ordinal);
         foreach (var memberId in group.MemberIds.Distinct(StringComparer.Ordinal))
         {
             if (!TableKeys.IsValid(memberId))
@@ -128,6 +129,10 @@ public sealed class GroupConverger(
             else
             {
                 pending.Add(memberId);
+                if (key is null || key.State == LifecycleState.Failed)
+                {
+                    neverProvisioned.Add(memberId);
+                }
             }
         }
 
@@ -138,11 +143,11 @@ public sealed class GroupConverger(
             link = link with { ScimId = scimId, TargetVersion = version, State = GroupState.Managed, Members = null, MembersHash = null };
         }
 
-        return await ApplyMembersAsync(link, scimId, group.DisplayName, desired, pending, null, GroupState.Managed, request, run, index, cancellationToken, targetBody, isNewLink: mapping?.State != GroupState.Managed || mapping.ScimId != scimId);
+        return await ApplyMembersAsync(link, scimId, group.DisplayName, desired, pending, null, GroupState.Managed, request, run, index, cancellationToken, targetBody, isNewLink: mapping?.State != GroupState.Managed || mapping.ScimId != scimId, neverProvisioned);
     }
 
     private async Task<GroupOutcome> ApplyMembersAsync(GroupMapping mapping, string scimId, string? displayName, HashSet<string> desired, HashSet<string> pending, string? removalReason, GroupState finalState,
-        GroupRequest request, RunContext run, UserIndex? index, CancellationToken cancellationToken, JsonObject? targetBody = null, bool isNewLink = false)
+        GroupRequest request, RunContext run, UserIndex? index, CancellationToken cancellationToken, JsonObject? targetBody = null, bool isNewLink = false, HashSet<string>? neverProvisioned = null)
     {
         var id = mapping.ObjectId;
         index ??= UserIndex.PointReads(store);
@@ -280,8 +285,10 @@ public sealed class GroupConverger(
         };
         await store.SaveGroupAsync(updated, cancellationToken);
 
-        // Members not yet provisioned: note the wait, so their joiner brings this group back.
-        foreach (var memberId in pending.Except(mapping.PendingMembers))
+        // Members never provisioned: note the wait, so their joiner brings this group back. Known leavers
+        // (disabled or deleted rows) get no pending row: a leaver keeps its Entra groups, so that would cost
+        // a write per group at every disable; a rejoin finds these groups by their pending set instead.
+        foreach (var memberId in pending.Except(mapping.PendingMembers).Where(m => neverProvisioned?.Contains(m) == true))
         {
             await store.AddPendingAsync(memberId, ObjectKinds.Group, id, cancellationToken);
         }

@@ -24,6 +24,8 @@ public static class FailureReasons
     public const string TargetUnauthorized = "TargetUnauthorized";
     public const string DirectoryUnavailable = "DirectoryUnavailable";
     public const string StateUnavailable = "StateUnavailable";
+    public const string StateConflicts = "StateConflictsPersisted";
+    public const string StateRejected = "StateRejectedValue";
     public const string MalformedBody = "MalformedBody";
     public const string RetriesExhausted = "RetriesExhausted";
     public const string Permanent = "TargetPermanentError";

@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Directory;
@@ -276,6 +277,40 @@ public sealed class SyncRunner(
         {
             EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, FailureReasons.DirectoryUnavailable);
             return WorkItemResult.Failed(new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read.", ex.IsTransient, ex));
+        }
+        catch (StateConflictException ex)
+        {
+            // The row kept changing through every re-decision (or a lifecycle or scope step lost a race):
+            // the host must still settle the message, so it is retried later like any transient failure.
+            EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, FailureReasons.StateConflicts);
+            return WorkItemResult.Failed(new ProvisioningException(FailureReasons.StateConflicts, "The mapping row kept changing under concurrent writers.", isTransient: true, ex));
+        }
+        catch (RequestFailedException ex)
+        {
+            // Table Storage outside the convergers' own handling (lifecycle, scope groups), or a 400: a write
+            // Table Storage will never accept, which retrying cannot fix.
+            if (ex.Status == 400)
+            {
+                var rejected = new ProvisioningException(FailureReasons.StateRejected, $"Table Storage refused a write ({ex.ErrorCode}).", isTransient: false, ex);
+                EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, rejected.Reason);
+                await TryRecordFailureAsync(item, $"{rejected.Reason}: {rejected.Message}", cancellationToken);
+                return WorkItemResult.Failed(rejected);
+            }
+
+            EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, FailureReasons.StateUnavailable);
+            return WorkItemResult.Failed(new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex));
+        }
+    }
+
+    /// <summary>Stores the error when Table Storage lets it; the dead-letter carries it either way.</summary>
+    private async Task TryRecordFailureAsync(WorkItem item, string error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RecordFailureAsync(item, error, cancellationToken);
+        }
+        catch (RequestFailedException)
+        {
         }
     }
 

@@ -196,7 +196,7 @@ public sealed class UserConverger(
                 metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
                 RecordLag(request);
                 EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Create);
-                return Done(id, PlanActions.Create, "new in scope", decision, Paths(desired.Keys), await BecameActiveFollowUpsAsync(id, cancellationToken));
+                return Done(id, PlanActions.Create, "new in scope", decision, Paths(desired.Keys), await BecameActiveFollowUpsAsync(id, WasLeaver(existing), cancellationToken));
 
             case ScimOutcome.Uniqueness when created.Value is { } clash:
                 // The client already found the user holding the userName (e.g. our own timed-out create).
@@ -262,7 +262,7 @@ public sealed class UserConverger(
         metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
         RecordLag(request);
         EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Adopt);
-        return Done(id, PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}", await BecameActiveFollowUpsAsync(id, cancellationToken));
+        return Done(id, PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}", await BecameActiveFollowUpsAsync(id, WasLeaver(existing), cancellationToken));
     }
 
     // ---------------- mover and rejoin ----------------
@@ -279,7 +279,7 @@ public sealed class UserConverger(
         {
             metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
             EngineLog.Unchanged(logger, ObjectKinds.User, id, "projection unchanged");
-            var followUps = run.ForceFollowUps && !run.DryRun ? await BecameActiveFollowUpsAsync(id, cancellationToken) : [];
+            var followUps = run.ForceFollowUps && !run.DryRun ? await BecameActiveFollowUpsAsync(id, wasLeaver: true, cancellationToken) : [];
             return Done(id, PlanActions.None, "mapped attributes unchanged", Decision(true, desired, mapping, projection.PendingManagerId), followUps: followUps);
         }
 
@@ -348,7 +348,7 @@ public sealed class UserConverger(
             EngineLog.Unchanged(logger, ObjectKinds.User, id, "row refreshed");
         }
 
-        var follow = reactivating || run.ForceFollowUps ? await BecameActiveFollowUpsAsync(id, cancellationToken) : [];
+        var follow = reactivating || run.ForceFollowUps ? await BecameActiveFollowUpsAsync(id, wasLeaver: true, cancellationToken) : [];
         return Done(id, action, reason, decision, ops.Count > 0 ? Paths(changed) : null, follow);
     }
 
@@ -445,7 +445,7 @@ public sealed class UserConverger(
         await store.SaveUserAsync(updated, cancellationToken);
         metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
         EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Recreate);
-        return Done(id, PlanActions.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", decision, $"new target {resource.Id}", await BecameActiveFollowUpsAsync(id, cancellationToken));
+        return Done(id, PlanActions.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", decision, $"new target {resource.Id}", await BecameActiveFollowUpsAsync(id, mapping.State == LifecycleState.Disabled || run.ForceFollowUps, cancellationToken));
     }
 
     // ---------------- leaver ----------------
@@ -646,15 +646,31 @@ public sealed class UserConverger(
 
     // ---------------- follow-ups ----------------
 
-    /// <summary>Who was waiting for this user to be provisioned: reports (manager) and groups (membership).</summary>
-    private async Task<IReadOnlyList<FollowUp>> BecameActiveFollowUpsAsync(string objectId, CancellationToken cancellationToken)
+    /// <summary>Who was waiting for this user to be provisioned: reports (manager) and groups (membership).
+    /// A leaver who is back (<paramref name="wasLeaver"/>) is also waited for by the managed groups that kept
+    /// it in their pending set: no pending rows are written for known leavers.</summary>
+    private async Task<IReadOnlyList<FollowUp>> BecameActiveFollowUpsAsync(string objectId, bool wasLeaver, CancellationToken cancellationToken)
     {
         var waiting = await store.ListPendingAsync(objectId, cancellationToken);
-        return waiting
+        var result = waiting
             .Where(w => TableKeys.IsValid(w.Id))
             .Select(w => new FollowUp(w.Kind == ObjectKinds.Group ? WorkItemKind.Group : WorkItemKind.User, w.Id, w.Kind == ObjectKinds.Group ? "member provisioned" : "manager provisioned"))
             .ToList();
+        if (wasLeaver)
+        {
+            await foreach (var group in store.ListGroupsAsync(cancellationToken))
+            {
+                if (group.State == GroupState.Managed && group.PendingMembers.Contains(objectId) && !result.Any(f => f.Kind == WorkItemKind.Group && f.ObjectId == group.ObjectId))
+                {
+                    result.Add(new FollowUp(WorkItemKind.Group, group.ObjectId, "member back"));
+                }
+            }
+        }
+
+        return result;
     }
+
+    private static bool WasLeaver(UserMapping? existing) => existing is { State: LifecycleState.Disabled or LifecycleState.Deleted };
 
     /// <summary>Managed groups that still list the leaver as a member.</summary>
     private async Task<IReadOnlyList<FollowUp>> LeaverFollowUpsAsync(UserMapping mapping, CancellationToken cancellationToken)

@@ -76,7 +76,17 @@ public sealed partial class ProvisionObject(
 
             case WorkItemStatus.Transient when attempt + 1 >= options.MaxAttempts:
                 var description = $"{options.MaxAttempts} attempts failed; last: {result.Reason}: {result.Description}";
-                await engine.RecordFailureAsync(item, $"{FailureReasons.RetriesExhausted}: {description}", cancellationToken);
+                try
+                {
+                    await engine.RecordFailureAsync(item, $"{FailureReasons.RetriesExhausted}: {description}", cancellationToken);
+                }
+                catch (Azure.RequestFailedException ex)
+                {
+                    // Table Storage is what failed (often the very reason for the retries): dead-letter anyway, the
+                    // dead-letter carries the reason; an unsettled message would only loop until the broker gives up.
+                    LogRecordFailed(logger, ex, item.Kind.ToString(), item.ObjectId);
+                }
+
                 await messageActions.DeadLetterMessageAsync(message, null, FailureReasons.RetriesExhausted, Shorten(description), cancellationToken);
                 return;
 
@@ -164,6 +174,9 @@ public sealed partial class ProvisionObject(
 
     [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "Could not reschedule {ObjectKind} {ObjectId}; abandoned for redelivery")]
     private static partial void LogRescheduleFailed(ILogger logger, Exception exception, string objectKind, string objectId);
+
+    [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "Could not store the final error of {ObjectKind} {ObjectId} on its row; dead-lettering anyway")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception, string objectKind, string objectId);
 
     [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "Converged {ObjectKind} {ObjectId} but could not queue its follow-ups; abandoned for redelivery")]
     private static partial void LogFollowUpFailed(ILogger logger, Exception exception, string objectKind, string objectId);

@@ -145,6 +145,37 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Leaver_StillInItsEntraGroups_CostsNoPendingRows_AndIsAddedBackOnRejoin()
+    {
+        var sales = h.SeedTargetGroup("Sales Team");
+        var support = h.SeedTargetGroup("Support");
+        h.AddUser("u-lea", "lea@contoso.com", "Lea", "Sales");
+        h.AddUser("u-kit", "kit@contoso.com", "Kit", "Sales");
+        h.Graph.AddGroup("g-sales", "Sales Team", "u-lea", "u-kit");
+        h.Graph.AddGroup("g-support", "Support", "u-lea");
+        await h.Engine.SyncAsync(dryRun: false);
+        var lea = (await h.MappingAsync("u-lea")).ScimId!;
+        h.ResetCounters();
+
+        // A disabled account keeps its Entra group memberships.
+        h.Graph.UpdateUser("u-lea", p => p["accountEnabled"] = false);
+        await h.NotifyAsync("u-lea");
+        await h.DrainAsync();
+
+        Assert.DoesNotContain(lea, h.TargetGroupMembers(sales));
+        Assert.DoesNotContain(lea, h.TargetGroupMembers(support));
+        Assert.Equal(4, h.TableWrites.Writes); // the user row, the hour's counter, two group rows; no pending rows
+
+        h.Time.Advance(TimeSpan.FromDays(3));
+        h.Graph.UpdateUser("u-lea", p => p["accountEnabled"] = true);
+        await h.NotifyAsync("u-lea");
+        await h.DrainAsync();
+
+        Assert.Contains(lea, h.TargetGroupMembers(sales));
+        Assert.Contains(lea, h.TargetGroupMembers(support));
+    }
+
+    [Fact]
     public async Task UnmatchedGroup_IsReported_NotAFailure()
     {
         Company(1);

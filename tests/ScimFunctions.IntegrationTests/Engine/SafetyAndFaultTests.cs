@@ -347,4 +347,52 @@ public sealed class SafetyAndFaultTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(LifecycleState.Active, row.State);
         Assert.Contains(FailureReasons.DirectoryUnavailable, row.LastError, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MappingRowConflicts_ThatOutlastTheInnerRetries_AreRescheduled_NotLeftUnsettled()
+    {
+        await StartAsync();
+        h.AddUser("u-val", "val@contoso.com", "Val");
+        h.TableWrites.FailNextWrites(6, status: 412); // every re-decision inside one delivery loses its row race
+
+        await h.NotifyAsync("u-val");
+        var settled = await h.DrainAsync();
+
+        Assert.Equal(["complete", "complete"], settled.Select(s => s.Settlement!));
+        Assert.Contains(h.Queue.Sent, m => m.MessageId.Contains("#r1", StringComparison.Ordinal));
+        Assert.Single(h.TargetUsers());
+        Assert.Equal(LifecycleState.Active, (await h.MappingAsync("u-val")).State);
+    }
+
+    [Fact]
+    public async Task TableStorageRefusingAWrite_IsDeadLettered_WithAReason()
+    {
+        await StartAsync();
+        h.AddUser("u-wes", "wes@contoso.com", "Wes");
+        h.TableWrites.FailNextWrites(1, status: 400);
+
+        await h.NotifyAsync("u-wes");
+        var settled = await h.DrainAsync();
+
+        var dead = Assert.Single(settled);
+        Assert.Equal("deadletter", dead.Settlement);
+        Assert.Equal(FailureReasons.StateRejected, dead.DeadLetterReason);
+        Assert.Contains(FailureReasons.StateRejected, (await h.MappingAsync("u-wes")).LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LastAttempt_WhenTheErrorCannotBeStored_IsStillDeadLettered()
+    {
+        await StartAsync(sync: o => o.MaxAttempts = 1);
+        await ProvisionAsync("u-xia", "xia@contoso.com");
+        h.Graph.FailNext(503, count: 20, pathContains: "/users/u-xia");
+        h.TableWrites.FailNextWrites(5); // Table Storage is down too: the error row cannot be written
+
+        await h.NotifyAsync("u-xia");
+        var settled = await h.DrainAsync();
+
+        var dead = Assert.Single(settled);
+        Assert.Equal("deadletter", dead.Settlement);
+        Assert.Equal(FailureReasons.RetriesExhausted, dead.DeadLetterReason);
+    }
 }

@@ -10,11 +10,17 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
 {
     private long writes;
     private int failNext;
+    private int failStatus = 503;
 
     public long Writes => Interlocked.Read(ref writes);
 
-    /// <summary>The next <paramref name="count"/> entity writes fail with 503 before reaching Azurite.</summary>
-    public void FailNextWrites(int count) => Interlocked.Exchange(ref failNext, count);
+    /// <summary>The next <paramref name="count"/> entity writes fail with <paramref name="status"/> (503 unless
+    /// told: 412 is a lost ETag race, 400 a value Table Storage refuses) before reaching Azurite.</summary>
+    public void FailNextWrites(int count, int status = 503)
+    {
+        Interlocked.Exchange(ref failStatus, status);
+        Interlocked.Exchange(ref failNext, count);
+    }
 
     public void Reset() => Interlocked.Exchange(ref writes, 0);
 
@@ -50,7 +56,7 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
 
         if (Interlocked.Decrement(ref failNext) >= 0)
         {
-            throw new RequestFailedException(503, "Injected Table Storage failure (test).");
+            throw new RequestFailedException(Volatile.Read(ref failStatus), "Injected Table Storage failure (test).");
         }
 
         Interlocked.Exchange(ref failNext, 0);
