@@ -1,9 +1,7 @@
 using Azure.Messaging.ServiceBus;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
@@ -23,17 +21,7 @@ public static class ScimFunctionsRegistration
     public static FunctionsApplicationBuilder AddScimFunctions(this FunctionsApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
-
-        // The Application Insights provider keeps only Warning and above unless its default rule goes.
-        services.Configure<LoggerFilterOptions>(options =>
-        {
-            var rule = options.Rules.FirstOrDefault(r => r.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
-            if (rule is not null)
-            {
-                options.Rules.Remove(rule);
-            }
-        });
+        services.AddScimTelemetry(builder.Configuration);
 
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<NotificationOptions>()
