@@ -29,5 +29,6 @@ public sealed class ServiceBusTriggerAttribute : TriggerBindingAttribute
     [DefaultValue(false)]
     public bool IsBatched { get; set; }
 
-    public bool AutoCompleteMessages { get; set; } = true;
+    // No initializer, as on the official 5.24.0 attribute: false unless set, and host.json decides when unset.
+    public bool AutoCompleteMessages { get; set; }
 }

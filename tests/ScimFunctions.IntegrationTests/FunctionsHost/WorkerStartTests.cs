@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using FunctionsHostDouble;
 
 namespace ScimFunctions.IntegrationTests.FunctionsHost;
 
@@ -15,9 +16,7 @@ public sealed class WorkerStartTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var endpoint = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
-        var settings = WorkerProcess.SampleSettings().ToDictionary(kv => kv.Key, kv => (string?)kv.Value);
-
-        await using var worker = WorkerProcess.Start(endpoint, settings);
+        await using var worker = WorkerProcess.Start(AppUnderTest.Directory(), endpoint, AppUnderTest.SampleSettings(), "plain-start");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var accept = listener.AcceptTcpClientAsync(timeout.Token).AsTask();
         var exited = worker.WaitForExitAsync(TimeSpan.FromSeconds(60));

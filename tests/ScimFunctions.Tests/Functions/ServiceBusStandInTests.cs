@@ -21,7 +21,7 @@ public sealed class ServiceBusStandInTests
         Assert.NotNull(type.GetConstructor([typeof(string)]));
         Assert.NotNull(type.GetConstructor([typeof(string), typeof(string)]));
         var attribute = new ServiceBusTriggerAttribute("q");
-        Assert.True(attribute.AutoCompleteMessages);
+        Assert.False(attribute.AutoCompleteMessages); // the official attribute has no initializer
         Assert.False(attribute.IsBatched);
         Assert.False(attribute.IsSessionsEnabled);
         Assert.Equal("q", attribute.QueueName);

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json;
-using ScimFunctions.IntegrationTests.Build;
 
-namespace ScimFunctions.IntegrationTests.FunctionsHost;
+namespace FunctionsHostDouble;
 
 /// <summary>The built Functions app started as the Functions host starts a .NET isolated worker: from its output
 /// folder, with the app settings as environment variables and the host's endpoint, worker id and request id.</summary>
@@ -21,6 +19,11 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Process start time, for start-to-ready figures.</summary>
     public DateTimeOffset StartedAt { get; private set; }
 
+    private Stopwatch clock = new();
+
+    /// <summary>Time since the process was started (monotonic).</summary>
+    public TimeSpan Elapsed => clock.Elapsed;
+
     public bool HasExited => process.HasExited;
 
     public int ExitCode => process.ExitCode;
@@ -37,32 +40,10 @@ public sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The app's build output: <c>src/ScimFunctions/bin/{configuration}/net10.0</c>, the configuration
-    /// this test assembly was built in (eng/test.sh builds the solution once, in Release).</summary>
-    public static string AppDirectory()
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var directory = Path.Combine(StandInPublishTests.RepositoryRoot(), "src", "ScimFunctions", "bin", configuration, "net10.0");
-        if (!File.Exists(Path.Combine(directory, "ScimFunctions.dll")))
-        {
-            throw new InvalidOperationException($"The Functions app is not built at {directory}: build ScimFunctions.sln in {configuration} first.");
-        }
-
-        return directory;
-    }
-
-    /// <summary>The committed sample settings (<c>local.settings.sample.json</c> Values), as a new user would start from.</summary>
-    public static Dictionary<string, string> SampleSettings()
-    {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(StandInPublishTests.RepositoryRoot(), "local.settings.sample.json")));
-        return document.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
-    }
-
     /// <summary>Starts the worker. <paramref name="settings"/> become environment variables (a null value removes one);
     /// the host's own variables (endpoint, worker id, request id, script root) are added here.</summary>
-    public static WorkerProcess Start(Uri hostEndpoint, IReadOnlyDictionary<string, string?> settings, string workerId = "worker-under-test")
+    public static WorkerProcess Start(string appDirectory, Uri hostEndpoint, IReadOnlyDictionary<string, string?> settings, string workerId)
     {
-        var appDirectory = AppDirectory();
         var start = new ProcessStartInfo("dotnet", ["ScimFunctions.dll"])
         {
             WorkingDirectory = appDirectory,
@@ -72,7 +53,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         };
 
         // A clean environment, as the host gives: nothing from the test runner's own configuration leaks in.
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("AZURITE", StringComparison.Ordinal)).ToList())
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("AZURITE", StringComparison.Ordinal) || k.StartsWith("VSTEST", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(name);
         }
@@ -102,6 +83,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => worker.Append(e.Data);
         process.Exited += (_, _) => worker.exited.TrySetResult();
         worker.StartedAt = DateTimeOffset.UtcNow;
+        worker.clock = System.Diagnostics.Stopwatch.StartNew();
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using FunctionsHostDouble;
+using FunctionsHostDouble.Protocol;
+using GenesysScimEmulator;
+using ScimFunctions.IntegrationTests.Engine.Support;
+using ScimFunctions.IntegrationTests.Graph;
+
+namespace ScimFunctions.IntegrationTests.FunctionsHost;
+
+/// <summary>The built Functions app as one worker process under the host double, wired to real components:
+/// Azurite tables, the Genesys emulator and the Graph test double on loopback ports. It is initialised, asked for
+/// its functions (worker indexing) and has every function loaded, exactly as the Functions host does at start.</summary>
+public sealed class HostedApp : IAsyncLifetime
+{
+    public const string ClientState = "hosted-app-client-state-0123456789";
+    private readonly AzuriteFixture azurite = new();
+
+    public RunningEmulator Emulator { get; private set; } = null!;
+    public GraphDouble Graph { get; private set; } = null!;
+    public FunctionsHostDouble.FunctionsHost Host { get; private set; } = null!;
+    public WorkerProcess Worker { get; private set; } = null!;
+    public WorkerConnection Connection { get; private set; } = null!;
+    public string AppDirectory { get; } = AppUnderTest.Directory();
+    public string TablePrefix { get; } = "H" + Guid.NewGuid().ToString("N")[..12];
+    public string AzuriteConnectionString => azurite.ConnectionString;
+    public WorkerInitResponse Init { get; private set; } = null!;
+    public FunctionMetadataResponse Metadata { get; private set; } = null!;
+    public IReadOnlyDictionary<string, FunctionLoadResponse> Loaded { get; private set; } = null!;
+
+    /// <summary>The worker's own HTTP server (ASP.NET Core integration), reported as the <c>HttpUri</c> capability.</summary>
+    public Uri HttpUri { get; private set; } = null!;
+
+    /// <summary>Process start → StartStream, → WorkerInitResponse, → every FunctionLoadResponse.</summary>
+    public (TimeSpan Connected, TimeSpan Initialised, TimeSpan Loaded) StartUp { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        await azurite.InitializeAsync();
+        Emulator = await EmulatorHost.StartAsync(o => o.RateLimitPerMinute = 100_000);
+        Graph = await GraphDouble.StartAsync();
+        Host = await FunctionsHostDouble.FunctionsHost.StartAsync();
+
+        Worker = WorkerProcess.Start(AppDirectory, Host.Endpoint, Settings(), "hosted-app");
+        try
+        {
+            Connection = await Host.AcceptWorkerAsync("hosted-app", TimeSpan.FromSeconds(60));
+            var connected = Worker.Elapsed;
+            Init = await Connection.InitAsync(AppDirectory);
+            var initialised = Worker.Elapsed;
+            Metadata = await Connection.GetFunctionMetadataAsync(AppDirectory);
+            var loaded = new Dictionary<string, FunctionLoadResponse>(StringComparer.Ordinal);
+            foreach (var function in Metadata.FunctionMetadataResults)
+            {
+                loaded[function.Name] = await Connection.LoadAsync(function, AppDirectory);
+            }
+
+            Loaded = loaded;
+            StartUp = (connected, initialised, Worker.Elapsed);
+            HttpUri = new Uri(Init.Capabilities["HttpUri"]);
+        }
+        catch (Exception ex) when (ex is TimeoutException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidOperationException("The worker did not start under the host double. Its output:\n" + Worker.Output, ex);
+        }
+    }
+
+    /// <summary>The sample settings with the endpoints of this machine's components.</summary>
+    public Dictionary<string, string?> Settings()
+    {
+        var settings = AppUnderTest.SampleSettings();
+        settings["Notifications__ClientState"] = ClientState;
+        settings["Graph__BaseUrl"] = Graph.BaseUrl;
+        settings["Graph__Credential"] = "token";
+        settings["Graph__StaticToken"] = GraphDouble.DefaultToken;
+        settings["Graph__NotificationUrl"] = "https://scimfn.example/api/notifications?code=hosted";
+        settings["Scim__BaseUrl"] = Emulator.ScimBaseUrl;
+        settings["Scim__ClientId"] = Emulator.ClientId;
+        settings["Scim__ClientSecret"] = Emulator.ClientSecret;
+        settings["Scim__RequestsPerMinute"] = "60000";
+        settings["Scim__RequestBurst"] = "1000";
+        settings["State__ConnectionString"] = azurite.ConnectionString;
+        settings["State__TablePrefix"] = TablePrefix;
+        return settings;
+    }
+
+    public RpcFunctionMetadata Function(string name) =>
+        Metadata.FunctionMetadataResults.Single(f => f.Name == name);
+
+    /// <summary>Invokes a timer function as the host does when its schedule fires: the trigger binding gets the
+    /// host's TimerInfo JSON.</summary>
+    public Task<InvocationResponse> InvokeTimerAsync(string functionName, bool isPastDue = false)
+    {
+        var function = Function(functionName);
+        var now = DateTimeOffset.UtcNow;
+        var timer = $$"""{"Schedule":{"AdjustForDST":true},"ScheduleStatus":{"Last":"{{now.AddMinutes(-5):O}}","Next":"{{now.AddMinutes(5):O}}","LastUpdated":"{{now:O}}"},"IsPastDue":{{(isPastDue ? "true" : "false")}}}""";
+        var request = new InvocationRequest { InvocationId = Guid.NewGuid().ToString(), FunctionId = function.FunctionId };
+        request.InputData.Add(new ParameterBinding { Name = "timer", Data = new TypedData { Json = timer } });
+        return Connection.InvokeAsync(request, TimeSpan.FromSeconds(120));
+    }
+
+    /// <summary>Drives the webhook as the host does with ASP.NET Core integration: an InvocationRequest for the HTTP
+    /// function and, at the same time, the HTTP request itself forwarded to the worker's HTTP URI with the
+    /// invocation id header. Returns the worker's HTTP response and its InvocationResponse.</summary>
+    public async Task<(HttpResponseMessage Http, InvocationResponse Invocation)> InvokeHttpAsync(HttpMethod method, string pathAndQuery, HttpContent? content = null)
+    {
+        var function = Function("GraphNotifications");
+        var invocationId = Guid.NewGuid().ToString();
+        var request = new InvocationRequest { InvocationId = invocationId, FunctionId = function.FunctionId };
+        request.InputData.Add(new ParameterBinding { Name = "request", Data = new TypedData { Http = new RpcHttp { Method = method.Method, Url = new Uri(HttpUri, pathAndQuery).ToString() } } });
+        var invocation = Connection.InvokeAsync(request, TimeSpan.FromSeconds(60));
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        using var forwarded = new HttpRequestMessage(method, new Uri(HttpUri, pathAndQuery)) { Content = content };
+        forwarded.Headers.Add("x-ms-invocation-id", invocationId);
+        var http = await client.SendAsync(forwarded);
+        return (http, await invocation);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Connection?.Dispose();
+        if (Worker is not null)
+        {
+            await Worker.DisposeAsync();
+        }
+
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        if (Graph is not null)
+        {
+            await Graph.DisposeAsync();
+        }
+
+        if (Emulator is not null)
+        {
+            await Emulator.DisposeAsync();
+        }
+
+        await azurite.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class HostedAppCollection : ICollectionFixture<HostedApp>
+{
+    public const string Name = "Functions app under the host double";
+}
