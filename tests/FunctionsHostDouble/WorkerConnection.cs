@@ -79,8 +79,12 @@ public sealed class WorkerConnection : IDisposable
         return response.FunctionLoadResponse;
     }
 
+    /// <summary>Invokes a function. As the host does, every invocation carries a W3C trace context (the worker
+    /// reads it unconditionally) and a retry context.</summary>
     public async Task<InvocationResponse> InvokeAsync(InvocationRequest request, TimeSpan? timeout = null)
     {
+        request.TraceContext ??= new RpcTraceContext { TraceParent = $"00-{Guid.NewGuid():N}-{Guid.NewGuid().ToString("N")[..16]}-01" };
+        request.RetryContext ??= new RetryContext();
         var response = await RequestAsync(new StreamingMessage { InvocationRequest = request }, "invocation:" + request.InvocationId, timeout);
         return response.InvocationResponse;
     }

@@ -60,6 +60,7 @@ public sealed class WorkerProcess : IAsyncDisposable
 
         start.Environment["AzureWebJobsScriptRoot"] = appDirectory;
         start.Environment["FUNCTIONS_WORKER_DIRECTORY"] = appDirectory;
+        start.Environment["FUNCTIONS_APPLICATION_DIRECTORY"] = appDirectory;
         start.Environment["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated";
         start.Environment["Functions__Worker__HostEndpoint"] = hostEndpoint.ToString();
         start.Environment["Functions__Worker__WorkerId"] = workerId;

@@ -1,9 +1,16 @@
-using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using FunctionsHostDouble;
 using FunctionsHostDouble.Protocol;
 using GenesysScimEmulator;
 using ScimFunctions.IntegrationTests.Engine.Support;
+using Microsoft.Extensions.Logging.Abstractions;
 using ScimFunctions.IntegrationTests.Graph;
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.IntegrationTests.FunctionsHost;
 
@@ -82,6 +89,30 @@ public sealed class HostedApp : IAsyncLifetime
         settings["State__TablePrefix"] = TablePrefix;
         return settings;
     }
+
+    /// <summary>An engine in the test process over the same tables, emulator and Graph double, to set up state the
+    /// worker then acts on (its own clock, so a test can stand in the past).</summary>
+    public SyncRunner Engine(TimeProvider time)
+    {
+        var scim = ScimClient.Create(new ScimOptions { Profile = "genesys", BaseUrl = Emulator.ScimBaseUrl, ClientId = Emulator.ClientId, ClientSecret = Emulator.ClientSecret, RequestsPerMinute = 60_000, RequestBurst = 1_000 });
+        var graphOptions = new GraphOptions { BaseUrl = Graph.BaseUrl, Credential = GraphCredentialKinds.Token, StaticToken = GraphDouble.DefaultToken, MaxRetries = 1, RetryTimeLimitSeconds = 5 };
+        var directory = new GraphDirectorySource(GraphClients.Create(graphOptions), graphOptions, NullLogger<GraphDirectorySource>.Instance);
+        return SyncRunner.Create(scim, directory, new TableServiceClient(AzuriteConnectionString), new SyncOptions(), time, tablePrefix: TablePrefix);
+    }
+
+    /// <summary>Reads a resource back through the emulator's own SCIM API, as an admin's tool would.</summary>
+    public async Task<(HttpStatusCode Status, JsonObject? Body)> ReadTargetAsync(string collection, string id)
+    {
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Emulator.ScimBaseUrl}/{collection}/{id}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Emulator.IssueToken());
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject() : null);
+    }
+
+    /// <summary>An invocation's outcome with the worker's recent logs, for assertion messages.</summary>
+    public string Describe(InvocationResponse response) =>
+        $"{response}\nworker logs:\n{string.Join('\n', Connection.Logs.TakeLast(15).Select(l => $"{l.Level} {l.Category}: {l.Message} {l.Exception?.Message}"))}\nprocess output:\n{Worker.Output[Math.Max(0, Worker.Output.Length - 3000)..]}";
 
     public RpcFunctionMetadata Function(string name) =>
         Metadata.FunctionMetadataResults.Single(f => f.Name == name);
