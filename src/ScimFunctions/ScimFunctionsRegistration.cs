@@ -2,6 +2,7 @@ using Azure.Messaging.ServiceBus;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using ScimFunctions.Provisioning;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
@@ -31,16 +32,16 @@ public static class ScimFunctionsRegistration
 
         // Identity-based in Azure (fullyQualifiedNamespace + credential), a connection string locally.
         services.AddAzureClients(clients => clients.AddServiceBusClient(builder.Configuration.GetSection(ServiceBusConnection)));
-        services.AddSingleton(provider =>
-        {
-            var queueName = builder.Configuration[QueueNameSetting];
-            if (string.IsNullOrWhiteSpace(queueName))
+        services.AddOptions<QueueOptions>()
+            .Configure(options =>
             {
-                throw new InvalidOperationException($"Setting {QueueNameSetting} is required: the Service Bus queue that carries work items.");
-            }
-
-            return provider.GetRequiredService<ServiceBusClient>().CreateSender(queueName);
-        });
+                options.QueueName = builder.Configuration[QueueNameSetting];
+                options.ConnectionString = builder.Configuration[ServiceBusConnection];
+                options.FullyQualifiedNamespace = builder.Configuration[ServiceBusConnection + ":fullyQualifiedNamespace"];
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(provider => provider.GetRequiredService<ServiceBusClient>().CreateSender(provider.GetRequiredService<IOptions<QueueOptions>>().Value.QueueName));
         services.AddSingleton<WorkQueue>();
 
         // The SCIM target (Scim__*), the directory and its subscriptions (Graph__*), then the engine (State__*, Sync__*).
