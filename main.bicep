@@ -104,6 +104,22 @@ param lockDuration string = 'PT1M'
 param messageTimeToLive string = 'P14D'
 
 // ---------------------------------------------------------------------------------------------
+// Private networking (docs/deploy.md, "Private networking")
+// ---------------------------------------------------------------------------------------------
+
+@description('Private variant: a virtual network with private endpoints for Storage, Service Bus and Key Vault, public network access off on all three, the app joined to the network with outbound through a NAT gateway. Forces Service Bus Premium (Standard has no private endpoints). The webhook stays public for Microsoft Graph.')
+param vnetEnabled bool = false
+
+@description('Private variant: address space of the virtual network.')
+param vnetAddressPrefix string = '10.20.0.0/24'
+
+@description('Private variant: subnet the Function App joins (delegated to the plan kind). One address per instance, so keep room above maximumInstanceCount.')
+param appSubnetPrefix string = '10.20.0.0/25'
+
+@description('Private variant: subnet for the five private endpoints.')
+param privateEndpointSubnetPrefix string = '10.20.0.128/27'
+
+// ---------------------------------------------------------------------------------------------
 // SCIM target and Microsoft Graph
 // ---------------------------------------------------------------------------------------------
 
@@ -204,6 +220,22 @@ var names = {
   appInsights: 'appi-${baseName}-${token}'
   plan: 'plan-${baseName}-${token}'
   functionApp: 'func-${baseName}-${token}'
+  vnet: 'vnet-${baseName}-${token}'
+  natGateway: 'ng-${baseName}-${token}'
+  privateEndpoint: 'pe-${baseName}-${token}'
+}
+
+// Service Bus private endpoints exist only on Premium, so the private variant chooses it.
+var effectiveServiceBusSku = vnetEnabled ? 'Premium' : serviceBusSku
+var dataPlanePublicNetworkAccess = vnetEnabled ? 'Disabled' : 'Enabled'
+
+// The private link DNS zones, by private endpoint group id. Storage's follow the cloud's suffix.
+var privateDnsZoneNames = {
+  blob: 'privatelink.blob.${environment().suffixes.storage}'
+  queue: 'privatelink.queue.${environment().suffixes.storage}'
+  table: 'privatelink.table.${environment().suffixes.storage}'
+  namespace: 'privatelink.servicebus.windows.net'
+  vault: 'privatelink.vaultcore.azure.net'
 }
 
 // The tables the provisioning engine uses (State/ in ScimFunctions.Provisioning).
@@ -278,6 +310,7 @@ module storage 'infra/storage.bicep' = {
     skuName: storageSku
     tableNames: engineTableNames
     deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: dataPlanePublicNetworkAccess
   }
 }
 
@@ -287,7 +320,8 @@ module serviceBus 'infra/servicebus.bicep' = {
     name: names.serviceBus
     location: location
     tags: tags
-    skuName: serviceBusSku
+    skuName: effectiveServiceBusSku
+    publicNetworkAccess: dataPlanePublicNetworkAccess
     queueName: provisioningQueueName
     duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
     maxDeliveryCount: maxDeliveryCount
@@ -303,10 +337,45 @@ module keyVault 'infra/keyvault.bicep' = {
     location: location
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteDays
+    publicNetworkAccess: dataPlanePublicNetworkAccess
     scimCredentialSecretName: secretNames.scimCredential
     scimCredential: scimCredential
     clientStateSecretName: secretNames.clientState
     clientState: graphClientState
+  }
+}
+
+module network 'infra/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: {
+    name: names.vnet
+    natGatewayName: names.natGateway
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    hostingPlan: hostingPlan
+    privateDnsZoneNames: privateDnsZoneNames
+  }
+}
+
+module privateEndpoints 'infra/private-endpoints.bicep' = if (vnetEnabled) {
+  name: 'private-endpoints'
+  dependsOn: [
+    storage
+    serviceBus
+    keyVault
+  ]
+  params: {
+    namePrefix: names.privateEndpoint
+    location: location
+    tags: tags
+    subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    privateDnsZoneNames: privateDnsZoneNames
+    storageAccountName: names.storage
+    serviceBusNamespaceName: names.serviceBus
+    keyVaultName: names.keyVault
   }
 }
 
@@ -345,15 +414,18 @@ module functionApp 'infra/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
   }
 }
 
-// Applied after the role assignments so the host starts with access to storage and Key Vault.
+// Applied after the role assignments (and, in the private variant, the private endpoints) so the
+// host starts with access to storage and Key Vault.
 module appSettings 'infra/app-settings.bicep' = {
   name: 'app-settings'
   dependsOn: [
     roles
     functionApp
+    privateEndpoints
   ]
   params: {
     functionAppName: names.functionApp
@@ -433,6 +505,12 @@ output keyVaultName string = keyVault.outputs.name
 output appInsightsName string = monitoring.outputs.appInsightsName
 output logAnalyticsName string = monitoring.outputs.logAnalyticsName
 output identityName string = identity.outputs.name
+
+@description('Private variant: the NAT gateway\'s public IP, the address Graph and the SCIM target see the app call from (empty otherwise).')
+output outboundIpAddress string = network.?outputs.outboundIpAddress ?? ''
+
+@description('Service Bus tier actually deployed (Premium whenever vnetEnabled is true).')
+output serviceBusSku string = effectiveServiceBusSku
 
 @description('Client id of the managed identity (the app authenticates everywhere with it).')
 output identityClientId string = identity.outputs.clientId
