@@ -4,6 +4,9 @@
 //   az deployment group create -g <rg> -f main.bicep -p main.parameters.json \
 //     -p scimCredential=<secret> graphClientState=<secret>
 //
+// Add -p vnetEnabled=true for the private variant (private endpoints, no public data plane, Service
+// Bus Premium); docs/deploy.md, "Private networking", says what it changes and what it costs.
+//
 // Step by step (Graph permissions, publishing the code, wiring the webhook, first sync): docs/deploy.md.
 // The app settings list lives in infra/app-settings.bicep (variable appSettings).
 
