@@ -402,8 +402,13 @@ module roles 'infra/roles.bicep' = {
   }
 }
 
+// In the private variant the app is created once its private endpoints exist, so the platform can
+// reach the deployment container from the start.
 module functionApp 'infra/functionapp.bicep' = {
   name: 'functionapp'
+  dependsOn: [
+    privateEndpoints
+  ]
   params: {
     name: names.functionApp
     planName: names.plan
@@ -421,14 +426,12 @@ module functionApp 'infra/functionapp.bicep' = {
   }
 }
 
-// Applied after the role assignments (and, in the private variant, the private endpoints) so the
-// host starts with access to storage and Key Vault.
+// Applied after the role assignments so the host starts with access to storage and Key Vault.
 module appSettings 'infra/app-settings.bicep' = {
   name: 'app-settings'
   dependsOn: [
     roles
     functionApp
-    privateEndpoints
   ]
   params: {
     functionAppName: names.functionApp

@@ -153,6 +153,18 @@ public sealed class PrivateNetworkTests(CompiledMainTemplate compiled)
     }
 
     [Fact]
+    public void PrivateVariant_CreatesTheAppOnlyOnceItsPrivateEndpointsExist()
+    {
+        // Storage is closed from its creation on, so the platform reaches the deployment container
+        // only through the private endpoint.
+        var dependsOn = (compiled.Main.ModuleDeployment("functionapp")["dependsOn"] as JsonArray ?? []).Select(d => (string?)d).ToList();
+        Assert.Contains("[resourceId('Microsoft.Resources/deployments', 'private-endpoints')]", dependsOn);
+        Assert.True(Private.DeploysModule("private-endpoints"));
+        Assert.False(Public.DeploysModule("private-endpoints"));
+        Assert.False(Public.DeploysModule("network"));
+    }
+
+    [Fact]
     public void PrivateVariant_ElasticPremiumDelegatesToServerFarmsAndRoutesAllTrafficThroughTheNetwork()
     {
         var premium = compiled.PrivateWith(("hostingPlan", JsonValue.Create("ElasticPremium")));
