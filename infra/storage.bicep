@@ -46,8 +46,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     publicNetworkAccess: publicNetworkAccess
+    // Private: no trusted-service bypass either; the app and the Flex platform come in through the
+    // private endpoints (as Microsoft's Flex Consumption samples with vnetEnabled do).
     networkAcls: {
-      bypass: 'AzureServices'
+      bypass: publicNetworkAccess == 'Disabled' ? 'None' : 'AzureServices'
       defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
     }
   }

@@ -51,6 +51,11 @@ public sealed class PrivateNetworkTests(CompiledMainTemplate compiled)
             {
                 Assert.True((string?)acls["defaultAction"] == "Deny", $"{type} network ACLs allow by default: {acls.ToJsonString()}");
             }
+
+            if (type == "Microsoft.Storage/storageAccounts")
+            {
+                Assert.True((string?)properties["networkAcls"]?["bypass"] == "None", $"Storage lets trusted services past its ACLs: {properties["networkAcls"]?.ToJsonString()}");
+            }
         }
 
         // Nothing else in the deployment opens a data plane either: the only resource that keeps
