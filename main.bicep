@@ -4,6 +4,9 @@
 //   az deployment group create -g <rg> -f main.bicep -p main.parameters.json \
 //     -p scimCredential=<secret> graphClientState=<secret>
 //
+// Add -p vnetEnabled=true for the private variant (private endpoints, no public data plane, Service
+// Bus Premium); docs/deploy.md, "Private networking", says what it changes and what it costs.
+//
 // Step by step (Graph permissions, publishing the code, wiring the webhook, first sync): docs/deploy.md.
 // The app settings list lives in infra/app-settings.bicep (variable appSettings).
 
@@ -102,6 +105,22 @@ param lockDuration string = 'PT1M'
 
 @description('How long an unprocessed work item lives before it is dead-lettered (ISO 8601).')
 param messageTimeToLive string = 'P14D'
+
+// ---------------------------------------------------------------------------------------------
+// Private networking (docs/deploy.md, "Private networking")
+// ---------------------------------------------------------------------------------------------
+
+@description('Private variant: a virtual network with private endpoints for Storage, Service Bus and Key Vault, public network access off on all three, the app joined to the network with outbound through a NAT gateway. Forces Service Bus Premium (Standard has no private endpoints). The webhook stays public for Microsoft Graph.')
+param vnetEnabled bool = false
+
+@description('Private variant: address space of the virtual network.')
+param vnetAddressPrefix string = '10.20.0.0/24'
+
+@description('Private variant: subnet the Function App joins (delegated to the plan kind). One address per instance, so keep room above maximumInstanceCount.')
+param appSubnetPrefix string = '10.20.0.0/25'
+
+@description('Private variant: subnet for the five private endpoints.')
+param privateEndpointSubnetPrefix string = '10.20.0.128/27'
 
 // ---------------------------------------------------------------------------------------------
 // SCIM target and Microsoft Graph
@@ -204,6 +223,22 @@ var names = {
   appInsights: 'appi-${baseName}-${token}'
   plan: 'plan-${baseName}-${token}'
   functionApp: 'func-${baseName}-${token}'
+  vnet: 'vnet-${baseName}-${token}'
+  natGateway: 'ng-${baseName}-${token}'
+  privateEndpoint: 'pe-${baseName}-${token}'
+}
+
+// Service Bus private endpoints exist only on Premium, so the private variant chooses it.
+var effectiveServiceBusSku = vnetEnabled ? 'Premium' : serviceBusSku
+var dataPlanePublicNetworkAccess = vnetEnabled ? 'Disabled' : 'Enabled'
+
+// The private link DNS zones, by private endpoint group id. Storage's follow the cloud's suffix.
+var privateDnsZoneNames = {
+  blob: 'privatelink.blob.${environment().suffixes.storage}'
+  queue: 'privatelink.queue.${environment().suffixes.storage}'
+  table: 'privatelink.table.${environment().suffixes.storage}'
+  namespace: 'privatelink.servicebus.windows.net'
+  vault: 'privatelink.vaultcore.azure.net'
 }
 
 // The tables the provisioning engine uses (State/ in ScimFunctions.Provisioning).
@@ -278,6 +313,7 @@ module storage 'infra/storage.bicep' = {
     skuName: storageSku
     tableNames: engineTableNames
     deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: dataPlanePublicNetworkAccess
   }
 }
 
@@ -287,7 +323,8 @@ module serviceBus 'infra/servicebus.bicep' = {
     name: names.serviceBus
     location: location
     tags: tags
-    skuName: serviceBusSku
+    skuName: effectiveServiceBusSku
+    publicNetworkAccess: dataPlanePublicNetworkAccess
     queueName: provisioningQueueName
     duplicateDetectionHistoryTimeWindow: duplicateDetectionWindow
     maxDeliveryCount: maxDeliveryCount
@@ -303,10 +340,45 @@ module keyVault 'infra/keyvault.bicep' = {
     location: location
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteDays
+    publicNetworkAccess: dataPlanePublicNetworkAccess
     scimCredentialSecretName: secretNames.scimCredential
     scimCredential: scimCredential
     clientStateSecretName: secretNames.clientState
     clientState: graphClientState
+  }
+}
+
+module network 'infra/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: {
+    name: names.vnet
+    natGatewayName: names.natGateway
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    hostingPlan: hostingPlan
+    privateDnsZoneNames: privateDnsZoneNames
+  }
+}
+
+module privateEndpoints 'infra/private-endpoints.bicep' = if (vnetEnabled) {
+  name: 'private-endpoints'
+  dependsOn: [
+    storage
+    serviceBus
+    keyVault
+  ]
+  params: {
+    namePrefix: names.privateEndpoint
+    location: location
+    tags: tags
+    subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    privateDnsZoneNames: privateDnsZoneNames
+    storageAccountName: names.storage
+    serviceBusNamespaceName: names.serviceBus
+    keyVaultName: names.keyVault
   }
 }
 
@@ -330,8 +402,13 @@ module roles 'infra/roles.bicep' = {
   }
 }
 
+// In the private variant the app is created once its private endpoints exist, so the platform can
+// reach the deployment container from the start.
 module functionApp 'infra/functionapp.bicep' = {
   name: 'functionapp'
+  dependsOn: [
+    privateEndpoints
+  ]
   params: {
     name: names.functionApp
     planName: names.plan
@@ -345,6 +422,7 @@ module functionApp 'infra/functionapp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    virtualNetworkSubnetId: network.?outputs.appSubnetId ?? ''
   }
 }
 
@@ -433,6 +511,12 @@ output keyVaultName string = keyVault.outputs.name
 output appInsightsName string = monitoring.outputs.appInsightsName
 output logAnalyticsName string = monitoring.outputs.logAnalyticsName
 output identityName string = identity.outputs.name
+
+@description('Private variant: the NAT gateway\'s public IP, the address Graph and the SCIM target see the app call from (empty otherwise).')
+output outboundIpAddress string = network.?outputs.outboundIpAddress ?? ''
+
+@description('Service Bus tier actually deployed (Premium whenever vnetEnabled is true).')
+output serviceBusSku string = effectiveServiceBusSku
 
 @description('Client id of the managed identity (the app authenticates everywhere with it).')
 output identityClientId string = identity.outputs.clientId

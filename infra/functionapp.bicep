@@ -48,6 +48,9 @@ param instanceMemoryMB int
 @description('Always-ready instances for the HTTP group (Flex) or pre-warmed/minimum instances (Premium).')
 param alwaysReadyHttpInstances int
 
+@description('Subnet the app joins (private variant), or empty for none.')
+param virtualNetworkSubnetId string
+
 var isFlex = hostingPlan == 'FlexConsumption'
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -129,7 +132,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     clientCertEnabled: false
+    // Inbound stays public even in the private variant: Microsoft Graph calls the webhook from its
+    // own cloud (HTTPS, function key, clientState). See docs/deploy.md, "Private networking".
     publicNetworkAccess: 'Enabled'
+    // Outbound: Flex routes all of an integrated app's traffic through the subnet; Premium does
+    // only when told to (vnetRouteAllEnabled), and needs it to reach the private endpoints.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
+    vnetRouteAllEnabled: isFlex || empty(virtualNetworkSubnetId) ? null : true
     // Key Vault references resolve with the user-assigned identity, not a system-assigned one.
     keyVaultReferenceIdentity: identityId
     siteConfig: isFlex ? commonSiteConfig : union(commonSiteConfig, premiumSiteConfig)

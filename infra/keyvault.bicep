@@ -18,6 +18,13 @@ param tags object
 @maxValue(90)
 param softDeleteRetentionInDays int
 
+@description('Enabled, or Disabled for the private variant: then only the private endpoint reaches the vault, and the ACLs deny by default. Secrets are still written, through the control plane.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 @description('Name of the secret that holds the SCIM credential.')
 param scimCredentialSecretName string
 
@@ -46,10 +53,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
     }
   }
 }

@@ -19,6 +19,13 @@ param tags object
 ])
 param skuName string
 
+@description('Enabled, or Disabled for the private variant (Premium only: Standard has no private endpoints).')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 @description('Name of the queue carrying work items.')
 param queueName string
 
@@ -43,11 +50,13 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   sku: {
     name: skuName
     tier: skuName
+    // One messaging unit, the smallest Premium namespace.
+    capacity: skuName == 'Premium' ? 1 : null
   }
   properties: {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 

@@ -22,6 +22,13 @@ param tableNames string[]
 @description('Blob container holding the deployed app package.')
 param deploymentContainerName string
 
+@description('Enabled, or Disabled for the private variant: then only the private endpoints reach the account, and the ACLs deny by default.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -38,10 +45,12 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
+    // Private: no trusted-service bypass either; the app and the Flex platform come in through the
+    // private endpoints (as Microsoft's Flex Consumption samples with vnetEnabled do).
     networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      bypass: publicNetworkAccess == 'Disabled' ? 'None' : 'AzureServices'
+      defaultAction: publicNetworkAccess == 'Disabled' ? 'Deny' : 'Allow'
     }
   }
 }
