@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures (request counts are exact; times depend on the machine). Not part of CI.
-#   eng/bench.sh [users]     default 2000
+#   eng/bench.sh [users]        default 2000: every section
+#   eng/bench.sh worker-start   only the worker start-up figures
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_started EXIT
 cd "$ROOT"
 BINDING=$(choose_service_bus_binding)
 dotnet build bench/ScimFunctions.Benchmarks -c Release -p:ServiceBusBinding="$BINDING" -nologo -clp:ErrorsOnly >/dev/null
+# The Functions app itself, for the worker start-up figures (started under the host double).
+dotnet build src/ScimFunctions -c Release -p:ServiceBusBinding="$BINDING" -nologo -clp:ErrorsOnly >/dev/null
+export SCIMFN_APP_DIRECTORY="$ROOT/src/ScimFunctions/bin/Release/net10.0" SCIMFN_SAMPLE_SETTINGS="$ROOT/local.settings.sample.json"
 start_azurite >/dev/null
 dotnet bench/ScimFunctions.Benchmarks/bin/Release/net10.0/ScimFunctions.Benchmarks.dll "${1:-2000}"

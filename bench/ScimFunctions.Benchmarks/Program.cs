@@ -12,6 +12,12 @@ using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
 
 // Figures, not verdicts: request and write counts are exact; times depend on the machine.
+if (args is ["worker-start"])
+{
+    await WorkerStart.RunAsync();
+    return;
+}
+
 var users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
 var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING")
     ?? throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set: run the benchmarks with eng/bench.sh, which starts Azurite.");
@@ -21,6 +27,7 @@ Console.WriteLine();
 
 WebhookIntake();
 await ProvisioningCost(users, connection);
+await WorkerStart.RunAsync();
 
 static void WebhookIntake()
 {

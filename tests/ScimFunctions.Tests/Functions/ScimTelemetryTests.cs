@@ -36,3 +36,42 @@ public sealed class ScimTelemetryTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class MetricsDocumentationTests
+{
+    [Fact]
+    public void EngineDoc_ListsExactlyTheInstrumentsTheMeterCreates()
+    {
+        var created = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == ScimFunctions.Provisioning.Sync.ProvisioningMetrics.MeterName)
+                {
+                    created.Add(instrument.Name);
+                }
+            },
+        };
+        listener.Start();
+        using var metrics = new ScimFunctions.Provisioning.Sync.ProvisioningMetrics();
+
+        var doc = File.ReadAllText(Path.Combine(Root(), "docs", "engine.md"));
+        var section = doc[doc.IndexOf("## Observability", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", 5, StringComparison.Ordinal)];
+        var documented = System.Text.RegularExpressions.Regex.Matches(section, @"`(scimfn\.[a-z_.]+)`").Select(m => m.Groups[1].Value).Distinct();
+
+        Assert.Equal(created.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
+    private static string Root()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ScimFunctions.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("ScimFunctions.sln not found");
+    }
+}
