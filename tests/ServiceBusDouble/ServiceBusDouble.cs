@@ -13,6 +13,7 @@ public sealed class ServiceBusDouble : IAsyncDisposable
     private readonly Broker broker;
     private int refusal;
     private int transfers;
+    private int connections;
     private bool disposed;
 
     private ServiceBusDouble(ServiceBusDoubleOptions options)
@@ -67,6 +68,9 @@ public sealed class ServiceBusDouble : IAsyncDisposable
     /// reached the double, accepted or refused: what the SDK's retries can be counted by.</summary>
     public int Transfers => Volatile.Read(ref transfers);
 
+    /// <summary>AMQP connections accepted so far: one per ServiceBusClient, plus one per reconnect.</summary>
+    public int Connections => Volatile.Read(ref connections);
+
     public IReadOnlyCollection<string> QueueNames => queues.Keys;
 
     /// <summary>What was stored for a queue so far, in arrival order.</summary>
@@ -108,6 +112,8 @@ public sealed class ServiceBusDouble : IAsyncDisposable
     internal bool HasQueue(string queue) => queues.ContainsKey(queue);
 
     internal void CountTransfer() => Interlocked.Increment(ref transfers);
+
+    internal void CountConnection() => Interlocked.Increment(ref connections);
 
     internal long[] Store(string queue, IReadOnlyList<MessageDecoder.Decoded> decoded, bool viaSchedule)
     {

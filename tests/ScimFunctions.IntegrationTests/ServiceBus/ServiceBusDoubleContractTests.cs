@@ -205,9 +205,12 @@ public sealed class ServiceBusDoubleContractTests
         await using var sender = client.CreateSender(Queue);
         await sender.SendMessageAsync(new ServiceBusMessage("before") { MessageId = "before" });
 
+        Assert.Equal(1, bus.Connections);
+
         await bus.RestartAsync();
         await sender.SendMessageAsync(new ServiceBusMessage("after") { MessageId = "after" });
 
         Assert.Equal(["before", "after"], bus.Received(Queue).Select(m => m.MessageId));
+        Assert.Equal(2, bus.Connections); // the old connection was dropped; the sender opened a new one
     }
 }

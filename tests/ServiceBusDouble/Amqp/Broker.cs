@@ -87,9 +87,11 @@ internal sealed class Broker : IRuntimeProvider
             connections.Clear();
         }
 
+        // Abort, not close: the socket goes at once, as when a namespace node fails, and no transfer still
+        // in flight on an old connection gets stored after this returns (see IsCurrent).
         foreach (var connection in open)
         {
-            connection.SafeClose(new AmqpException(AmqpErrorCode.ConnectionForced, "The Service Bus double was stopped."));
+            connection.Abort();
         }
     }
 
@@ -105,6 +107,7 @@ internal sealed class Broker : IRuntimeProvider
         try
         {
             connection = new AmqpConnection(args.Transport, (ProtocolHeader)args.UserToken, false, settings, connectionSettings);
+            owner.CountConnection();
             lock (connections)
             {
                 connections.Add(connection);
@@ -214,6 +217,12 @@ internal sealed class Broker : IRuntimeProvider
     {
         using (message)
         {
+            if (!IsCurrent(link))
+            {
+                // Arrived on a connection Stop already dropped: the client never hears back and resends.
+                return;
+            }
+
             owner.CountTransfer();
             var refusal = owner.RefuseSends;
             if (refusal != SendRefusal.None)
@@ -235,6 +244,14 @@ internal sealed class Broker : IRuntimeProvider
 
             owner.Store(queue, decoded, viaSchedule: false);
             link.DisposeMessage(message, AmqpConstants.AcceptedOutcome, true, false);
+        }
+    }
+
+    private bool IsCurrent(AmqpLink link)
+    {
+        lock (connections)
+        {
+            return link.Session?.Connection is { } connection && connections.Contains(connection);
         }
     }
 
