@@ -5,11 +5,12 @@ namespace ServiceBusDouble;
 
 /// <summary>A test-only AMQP 1.0 endpoint on 127.0.0.1 that the real <c>ServiceBusClient</c> sends to:
 /// single sends, batches (unpacked per message), ScheduleMessage(s)Async. It stores what arrives so a
-/// test can read it back; it is not a broker (no delivery to receivers, no sessions, no duplicate
-/// detection, no scheduling — a scheduled message is stored with its time, never released).</summary>
+/// test can read it back, and hands unscheduled messages to non-session receivers (peek-lock with
+/// complete / abandon / dead-letter, or receive-and-delete). It is not a broker: no sessions, no
+/// duplicate detection, no lock expiry, no scheduling (a scheduled message is stored, never released).</summary>
 public sealed class ServiceBusDouble : IAsyncDisposable
 {
-    private readonly Dictionary<string, List<ServiceBusDoubleMessage>> queues;
+    private readonly Dictionary<string, QueueState> queues;
     private readonly Broker broker;
     private int refusal;
     private int transfers;
@@ -23,7 +24,7 @@ public sealed class ServiceBusDouble : IAsyncDisposable
             throw new ArgumentException("Name at least one queue: a sender to an unknown entity is refused, as by a real namespace.", nameof(options));
         }
 
-        queues = new Dictionary<string, List<ServiceBusDoubleMessage>>(StringComparer.OrdinalIgnoreCase);
+        queues = new Dictionary<string, QueueState>(StringComparer.OrdinalIgnoreCase);
         foreach (var queue in options.Queues)
         {
             if (string.IsNullOrWhiteSpace(queue) || queue.Contains('/', StringComparison.Ordinal))
@@ -31,7 +32,7 @@ public sealed class ServiceBusDouble : IAsyncDisposable
                 throw new ArgumentException($"'{queue}' is not a queue name the double serves (empty, or has a '/').", nameof(options));
             }
 
-            queues[queue] = [];
+            queues[queue] = new QueueState(queue, options.TimeProvider, options.LockDuration);
         }
 
         broker = new Broker(this, options.MaxMessageSize);
@@ -73,19 +74,17 @@ public sealed class ServiceBusDouble : IAsyncDisposable
 
     public IReadOnlyCollection<string> QueueNames => queues.Keys;
 
-    /// <summary>What was stored for a queue so far, in arrival order.</summary>
-    public IReadOnlyList<ServiceBusDoubleMessage> Received(string queue)
-    {
-        if (!queues.TryGetValue(queue, out var messages))
-        {
-            throw new ArgumentException($"The double does not serve queue '{queue}' (it has: {string.Join(", ", queues.Keys)}).", nameof(queue));
-        }
+    /// <summary>Everything stored for a queue so far, in arrival order (received or not).</summary>
+    public IReadOnlyList<ServiceBusDoubleMessage> Received(string queue) => Queue(queue).Log();
 
-        lock (messages)
-        {
-            return [.. messages];
-        }
-    }
+    /// <summary>Messages a receiver completed (or took in receive-and-delete mode), in that order.</summary>
+    public IReadOnlyList<ServiceBusDoubleMessage> Completed(string queue) => Queue(queue).Completed();
+
+    /// <summary>Messages a receiver dead-lettered.</summary>
+    public IReadOnlyList<ServiceBusDoubleMessage> DeadLettered(string queue) => Queue(queue).DeadLettered();
+
+    /// <summary>Deliverable messages not yet completed or dead-lettered (waiting or locked).</summary>
+    public int Outstanding(string queue) => Queue(queue).Outstanding();
 
     /// <summary>Drops every connection and listens again on the same port, as a namespace failing over:
     /// stored messages are kept, clients have to reconnect.</summary>
@@ -115,33 +114,8 @@ public sealed class ServiceBusDouble : IAsyncDisposable
 
     internal void CountConnection() => Interlocked.Increment(ref connections);
 
-    internal long[] Store(string queue, IReadOnlyList<MessageDecoder.Decoded> decoded, bool viaSchedule)
-    {
-        var messages = queues[queue];
-        lock (messages)
-        {
-            var sequenceNumbers = new long[decoded.Count];
-            for (var i = 0; i < decoded.Count; i++)
-            {
-                var d = decoded[i];
-                sequenceNumbers[i] = messages.Count + 1;
-                messages.Add(new ServiceBusDoubleMessage(
-                    KeyOf(queue),
-                    sequenceNumbers[i],
-                    d.MessageId,
-                    d.SessionId,
-                    d.CorrelationId,
-                    d.ContentType,
-                    d.Subject,
-                    d.Body,
-                    d.ApplicationProperties,
-                    d.ScheduledEnqueueTime,
-                    viaSchedule));
-            }
-
-            return sequenceNumbers;
-        }
-    }
-
-    private string KeyOf(string queue) => queues.Keys.First(k => queues.Comparer.Equals(k, queue));
+    internal QueueState Queue(string queue) =>
+        queues.TryGetValue(queue, out var state)
+            ? state
+            : throw new ArgumentException($"The double does not serve queue '{queue}' (it has: {string.Join(", ", queues.Keys)}).", nameof(queue));
 }

@@ -15,6 +15,7 @@ internal sealed class Broker : IRuntimeProvider
 {
     private const string CbsNode = "$cbs";
     private const string ManagementSuffix = "/$management";
+    private static readonly AmqpSymbol SessionFilter = "com.microsoft:session-filter";
     private static readonly AmqpSymbol ScheduleOperation = "com.microsoft:schedule-message";
 
     private readonly ServiceBusDouble owner;
@@ -181,7 +182,13 @@ internal sealed class Broker : IRuntimeProvider
         }
         else
         {
-            throw new AmqpException(AmqpErrorCode.NotImplemented, $"The Service Bus double does not deliver messages (receive from '{address}').");
+            RequireQueue(address);
+            if ((link.Settings.Source as Source)?.FilterSet is { } filters && filters.Any(f => Equals(f.Key.Key, SessionFilter)))
+            {
+                throw new AmqpException(AmqpErrorCode.NotImplemented, $"The Service Bus double has no sessions (session receiver on '{address}').");
+            }
+
+            _ = new Consumer((SendingAmqpLink)link, owner.Queue(address));
         }
 
         return new CompletedResult(callback, state);
@@ -242,7 +249,7 @@ internal sealed class Broker : IRuntimeProvider
                 return;
             }
 
-            owner.Store(queue, decoded, viaSchedule: false);
+            owner.Queue(queue).Store(decoded, viaSchedule: false);
             link.DisposeMessage(message, AmqpConstants.AcceptedOutcome, true, false);
         }
     }
@@ -300,7 +307,7 @@ internal sealed class Broker : IRuntimeProvider
             return ManagementError(400, AmqpErrorCode.DecodeError, "schedule-message carried no messages.");
         }
 
-        var sequenceNumbers = owner.Store(queue, decoded, viaSchedule: true);
+        var sequenceNumbers = owner.Queue(queue).Store(decoded, viaSchedule: true);
         var response = AmqpMessage.Create(new AmqpValue { Value = new AmqpMap { [new MapKey("sequence-numbers")] = sequenceNumbers } });
         response.ApplicationProperties.Map["statusCode"] = 200;
         return response;
