@@ -1,6 +1,6 @@
-using ServiceBusDouble.Amqp;
+using ServiceBusTestDouble.Amqp;
 
-namespace ServiceBusDouble;
+namespace ServiceBusTestDouble;
 
 /// <summary>One queue: the log of everything stored (what tests read back), the messages still to
 /// deliver, and those locked by a peek-lock receiver until it settles them. Scheduled messages go to the

@@ -1,4 +1,4 @@
-namespace ServiceBusDouble;
+namespace ServiceBusTestDouble;
 
 /// <summary>How the double answers a send when told to refuse: the AMQP error condition it puts in the
 /// Rejected outcome, chosen for the <c>ServiceBusException.Reason</c> (and transience) the SDK maps it to.</summary>

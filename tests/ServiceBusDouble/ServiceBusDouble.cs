@@ -1,7 +1,7 @@
 using System.Globalization;
-using ServiceBusDouble.Amqp;
+using ServiceBusTestDouble.Amqp;
 
-namespace ServiceBusDouble;
+namespace ServiceBusTestDouble;
 
 /// <summary>A test-only AMQP 1.0 endpoint on 127.0.0.1 that the real <c>ServiceBusClient</c> sends to:
 /// single sends, batches (unpacked per message), ScheduleMessage(s)Async. It stores what arrives so a

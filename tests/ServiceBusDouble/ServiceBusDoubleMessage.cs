@@ -1,4 +1,4 @@
-namespace ServiceBusDouble;
+namespace ServiceBusTestDouble;
 
 /// <summary>One message as the double stored it: a batch the SDK sent as a single AMQP transfer is
 /// unpacked into one of these per message, in the order the sender added them.</summary>

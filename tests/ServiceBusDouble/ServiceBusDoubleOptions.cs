@@ -1,4 +1,4 @@
-namespace ServiceBusDouble;
+namespace ServiceBusTestDouble;
 
 /// <summary>How to start a <see cref="ServiceBusDouble"/>.</summary>
 public sealed class ServiceBusDoubleOptions

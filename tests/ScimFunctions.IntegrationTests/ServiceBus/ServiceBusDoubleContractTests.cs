@@ -1,7 +1,6 @@
 using System.Text;
 using Azure.Messaging.ServiceBus;
-using ServiceBusDouble;
-using Double = ServiceBusDouble.ServiceBusDouble;
+using ServiceBusTestDouble;
 
 namespace ScimFunctions.IntegrationTests.ServiceBus;
 
@@ -27,7 +26,7 @@ public sealed class ServiceBusDoubleContractTests
     [Fact]
     public async Task SingleSend_IsStoredWithItsPropertiesAndBody()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
 
@@ -56,7 +55,7 @@ public sealed class ServiceBusDoubleContractTests
     [Fact]
     public async Task Batch_IsOneTransferUnpackedIntoEachMessageInOrder()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
 
@@ -86,7 +85,7 @@ public sealed class ServiceBusDoubleContractTests
     public async Task ApplicationPropertiesAndScheduledEnqueueTime_RoundTrip()
     {
         var notBefore = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         var message = new ServiceBusMessage("x") { MessageId = "p-1", ScheduledEnqueueTime = notBefore };
@@ -110,7 +109,7 @@ public sealed class ServiceBusDoubleContractTests
     public async Task ScheduleMessageAsync_IsStoredWithItsTimeAndReturnsTheSequenceNumber()
     {
         var when = new DateTimeOffset(2031, 6, 7, 8, 9, 10, TimeSpan.Zero);
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         await sender.SendMessageAsync(new ServiceBusMessage("first") { MessageId = "s-0" });
@@ -129,7 +128,7 @@ public sealed class ServiceBusDoubleContractTests
     [Fact]
     public async Task RefusedSend_SurfacesAsServiceBusExceptionAndStoresNothing()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options(maxRetries: 2));
         await using var sender = client.CreateSender(Queue);
         bus.RefuseSends = SendRefusal.QuotaExceeded;
@@ -151,7 +150,7 @@ public sealed class ServiceBusDoubleContractTests
     {
         // MaxRetries 0: after a server-busy answer the SDK waits 10 s (ServerBusyBaseSleepTime) before
         // its next try, which a test suite cannot afford.
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options(maxRetries: 0));
         await using var sender = client.CreateSender(Queue);
         bus.RefuseSends = SendRefusal.ServerBusy;
@@ -167,7 +166,7 @@ public sealed class ServiceBusDoubleContractTests
     [Fact]
     public async Task UnknownQueue_IsMessagingEntityNotFound()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender("no-such-queue");
 
@@ -180,7 +179,7 @@ public sealed class ServiceBusDoubleContractTests
     [Fact]
     public async Task BatchSize_FollowsTheAnnouncedMaxMessageSize()
     {
-        await using var bus = await Double.StartAsync(new ServiceBusDoubleOptions { Queues = [Queue], MaxMessageSize = 4 * 1024 });
+        await using var bus = await ServiceBusDouble.StartAsync(new ServiceBusDoubleOptions { Queues = [Queue], MaxMessageSize = 4 * 1024 });
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
 
@@ -200,7 +199,7 @@ public sealed class ServiceBusDoubleContractTests
     [Fact]
     public async Task Restart_SenderReconnectsAndKeepsSending()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options(maxRetries: 3));
         await using var sender = client.CreateSender(Queue);
         await sender.SendMessageAsync(new ServiceBusMessage("before") { MessageId = "before" });

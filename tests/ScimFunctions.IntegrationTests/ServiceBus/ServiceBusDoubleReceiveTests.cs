@@ -1,6 +1,6 @@
 using System.Text;
 using Azure.Messaging.ServiceBus;
-using Double = ServiceBusDouble.ServiceBusDouble;
+using ServiceBusTestDouble;
 
 namespace ScimFunctions.IntegrationTests.ServiceBus;
 
@@ -19,7 +19,7 @@ public sealed class ServiceBusDoubleReceiveTests
     [Fact]
     public async Task PeekLock_ReceivesWhatWasSentAndCompleteRemovesIt()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         await using var receiver = client.CreateReceiver(Queue);
@@ -51,7 +51,7 @@ public sealed class ServiceBusDoubleReceiveTests
     [Fact]
     public async Task Abandon_RedeliversWithAHigherDeliveryCount_DeadLetterIsRecorded()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         await using var receiver = client.CreateReceiver(Queue);
@@ -74,7 +74,7 @@ public sealed class ServiceBusDoubleReceiveTests
     [Fact]
     public async Task ClosingTheReceiver_ReleasesItsLocks()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         await sender.SendMessageAsync(new ServiceBusMessage("x") { MessageId = "l-1" });
@@ -95,7 +95,7 @@ public sealed class ServiceBusDoubleReceiveTests
     [Fact]
     public async Task ReceiveAndDelete_TakesTheMessageAtOnce()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         await using var receiver = client.CreateReceiver(Queue, new ServiceBusReceiverOptions { ReceiveMode = ServiceBusReceiveMode.ReceiveAndDelete });
@@ -111,7 +111,7 @@ public sealed class ServiceBusDoubleReceiveTests
     [Fact]
     public async Task ScheduledMessages_AreNotDelivered()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
         await using var sender = client.CreateSender(Queue);
         await using var receiver = client.CreateReceiver(Queue);
@@ -127,7 +127,7 @@ public sealed class ServiceBusDoubleReceiveTests
     [Fact]
     public async Task SessionReceiver_IsRefusedAsNotImplemented()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var client = new ServiceBusClient(bus.ConnectionString, Options());
 
         // amqp:not-implemented is what the SDK turns into NotSupportedException.

@@ -3,8 +3,7 @@ using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ScimFunctions.Provisioning.Notifications;
-using ServiceBusDouble;
-using Double = ServiceBusDouble.ServiceBusDouble;
+using ServiceBusTestDouble;
 
 namespace ScimFunctions.IntegrationTests.ServiceBus;
 
@@ -14,7 +13,7 @@ public sealed class WorkQueueOverServiceBusDoubleTests
 {
     private const string Queue = "provisioning";
 
-    private static ServiceProvider Services(Double bus)
+    private static ServiceProvider Services(ServiceBusDouble bus)
     {
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>
@@ -39,7 +38,7 @@ public sealed class WorkQueueOverServiceBusDoubleTests
     public async Task SendAsync_SplitsIntoAsFewBatchesAsTheLinkAllowsAndEveryItemArrivesOnce()
     {
         // 4 KB links: a work item is a few hundred bytes, so 40 items need several batches.
-        await using var bus = await Double.StartAsync(new ServiceBusDoubleOptions { Queues = [Queue], MaxMessageSize = 4 * 1024 });
+        await using var bus = await ServiceBusDouble.StartAsync(new ServiceBusDoubleOptions { Queues = [Queue], MaxMessageSize = 4 * 1024 });
         await using var services = Services(bus);
         var items = Enumerable.Range(1, 40).Select(i => Item(i)).ToList();
 
@@ -59,7 +58,7 @@ public sealed class WorkQueueOverServiceBusDoubleTests
     public async Task SendAsync_CarriesNotBeforeAsScheduledEnqueueTime()
     {
         var notBefore = new DateTimeOffset(2026, 12, 1, 7, 30, 0, TimeSpan.Zero);
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var services = Services(bus);
 
         await services.GetRequiredService<WorkQueue>().SendAsync([Item(1, notBefore), Item(2)]);
@@ -71,7 +70,7 @@ public sealed class WorkQueueOverServiceBusDoubleTests
     [Fact]
     public async Task SendAsync_ThrowsWhenServiceBusRefuses()
     {
-        await using var bus = await Double.StartAsync(Queue);
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
         await using var services = Services(bus);
         bus.RefuseSends = SendRefusal.QuotaExceeded;
 

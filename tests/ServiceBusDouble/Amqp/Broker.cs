@@ -6,7 +6,7 @@ using Microsoft.Azure.Amqp.Framing;
 using Microsoft.Azure.Amqp.Sasl;
 using Microsoft.Azure.Amqp.Transport;
 
-namespace ServiceBusDouble.Amqp;
+namespace ServiceBusTestDouble.Amqp;
 
 /// <summary>The AMQP side of the double: accepts connections (SASL "MSSBCBS", the mechanism the SDK
 /// offers before CBS), answers $cbs put-token with 200, attaches send links to known queues, and serves

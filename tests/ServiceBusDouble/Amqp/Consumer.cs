@@ -1,7 +1,7 @@
 using Microsoft.Azure.Amqp;
 using Microsoft.Azure.Amqp.Framing;
 
-namespace ServiceBusDouble.Amqp;
+namespace ServiceBusTestDouble.Amqp;
 
 /// <summary>A receive link on a queue (a non-session ServiceBusReceiver). The lock token is the
 /// delivery tag, as the SDK reads it; a disposition on the link settles the message.</summary>

@@ -1,7 +1,7 @@
 using Microsoft.Azure.Amqp;
 using Microsoft.Azure.Amqp.Framing;
 
-namespace ServiceBusDouble.Amqp;
+namespace ServiceBusTestDouble.Amqp;
 
 /// <summary>Turns what the SDK transfers into <see cref="ServiceBusDoubleMessage"/>s. The SDK's mapping
 /// (Azure.Messaging.ServiceBus AmqpMessageConverter): MessageId → properties.message-id, SessionId →

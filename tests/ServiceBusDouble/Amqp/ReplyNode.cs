@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Azure.Amqp;
 using Microsoft.Azure.Amqp.Framing;
 
-namespace ServiceBusDouble.Amqp;
+namespace ServiceBusTestDouble.Amqp;
 
 /// <summary>A request/response node ($cbs, &lt;queue&gt;/$management). The SDK's RequestResponseAmqpLink
 /// attaches a pair: a sender for requests and a receiver whose target is its reply-to address. A request
