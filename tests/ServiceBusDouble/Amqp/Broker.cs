@@ -9,8 +9,9 @@ using Microsoft.Azure.Amqp.Transport;
 namespace ServiceBusTestDouble.Amqp;
 
 /// <summary>The AMQP side of the double: accepts connections (SASL "MSSBCBS", the mechanism the SDK
-/// offers before CBS), answers $cbs put-token with 200, attaches send links to known queues, and serves
-/// schedule-message on &lt;queue&gt;/$management. Everything else is refused with an AMQP error.</summary>
+/// offers before CBS), answers $cbs put-token with 200, attaches send and (non-session) receive links to
+/// known queues, and serves schedule-message on &lt;queue&gt;/$management. Everything else is refused
+/// with an AMQP error.</summary>
 internal sealed class Broker : IRuntimeProvider
 {
     private const string CbsNode = "$cbs";
