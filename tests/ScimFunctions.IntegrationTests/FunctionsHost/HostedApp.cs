@@ -11,18 +11,23 @@ using ScimFunctions.IntegrationTests.Graph;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
+using ServiceBusTestDouble;
 
 namespace ScimFunctions.IntegrationTests.FunctionsHost;
 
 /// <summary>The built Functions app as one worker process under the host double, wired to real components:
-/// Azurite tables, the Genesys emulator and the Graph test double on loopback ports. It is initialised, asked for
+/// Azurite tables, the Genesys emulator, the Graph test double and the AMQP Service Bus double (which the real
+/// Service Bus SDK in the worker sends to) on loopback ports. It is initialised, asked for
 /// its functions (worker indexing) and has every function loaded, exactly as the Functions host does at start.</summary>
 public sealed class HostedApp : IAsyncLifetime
 {
     public const string ClientState = "hosted-app-client-state-0123456789";
     private readonly AzuriteFixture azurite = new();
 
+    public const string QueueName = "provisioning";
+
     public RunningEmulator Emulator { get; private set; } = null!;
+    public ServiceBusDouble Bus { get; private set; } = null!;
     public GraphDouble Graph { get; private set; } = null!;
     public FunctionsHostDouble.FunctionsHost Host { get; private set; } = null!;
     public WorkerProcess Worker { get; private set; } = null!;
@@ -45,6 +50,7 @@ public sealed class HostedApp : IAsyncLifetime
         await azurite.InitializeAsync();
         Emulator = await EmulatorHost.StartAsync(o => o.RateLimitPerMinute = 100_000);
         Graph = await GraphDouble.StartAsync();
+        Bus = await ServiceBusDouble.StartAsync(QueueName);
         Host = await FunctionsHostDouble.FunctionsHost.StartAsync();
 
         Worker = WorkerProcess.Start(AppDirectory, Host.Endpoint, Settings(), "hosted-app");
@@ -76,6 +82,8 @@ public sealed class HostedApp : IAsyncLifetime
     {
         var settings = AppUnderTest.SampleSettings();
         settings["Notifications__ClientState"] = ClientState;
+        settings["ServiceBusConnection"] = Bus.ConnectionString;
+        settings["ProvisioningQueueName"] = QueueName;
         settings["Graph__BaseUrl"] = Graph.BaseUrl;
         settings["Graph__Credential"] = "token";
         settings["Graph__StaticToken"] = GraphDouble.DefaultToken;
@@ -163,6 +171,11 @@ public sealed class HostedApp : IAsyncLifetime
         if (Graph is not null)
         {
             await Graph.DisposeAsync();
+        }
+
+        if (Bus is not null)
+        {
+            await Bus.DisposeAsync();
         }
 
         if (Emulator is not null)

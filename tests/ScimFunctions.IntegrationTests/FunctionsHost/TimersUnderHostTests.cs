@@ -52,6 +52,21 @@ public sealed class TimersUnderHostTests(HostedApp app)
     }
 
     [Fact]
+    public async Task DeltaSweep_InitialLoad_QueuesAWorkItemPerDirectoryUser()
+    {
+        app.Graph.AddUser("t-sweep-1", "sweep1@contoso.com", "Sweep One");
+        app.Graph.AddUser("t-sweep-2", "sweep2@contoso.com", "Sweep Two");
+        var before = app.Bus.Received(HostedApp.QueueName).Count;
+
+        var response = await app.InvokeTimerAsync("DeltaSweep");
+
+        Assert.True(response.Result?.Status == StatusResult.Types.Status.Success, app.Describe(response));
+        var sessions = app.Bus.Received(HostedApp.QueueName).Skip(before).Select(m => m.SessionId).ToHashSet(StringComparer.Ordinal);
+        Assert.Contains("t-sweep-1", sessions);
+        Assert.Contains("t-sweep-2", sessions);
+    }
+
+    [Fact]
     public async Task RenewSubscriptions_CreatesTheGraphSubscriptions_ThenLeavesThemAlone()
     {
         var first = await app.InvokeTimerAsync("RenewSubscriptions");

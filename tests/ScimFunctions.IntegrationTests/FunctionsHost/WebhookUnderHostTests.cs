@@ -33,6 +33,48 @@ public sealed class WebhookUnderHostTests(HostedApp app)
     }
 
     [Fact]
+    public async Task GoodDelivery_Is202_AndEveryItemIsOnTheQueue_OneSessionPerObject()
+    {
+        var before = app.Bus.Received(HostedApp.QueueName).Count;
+        using var body = new StringContent(Delivery(HostedApp.ClientState, "hook-user-1", "hook-user-2"), Encoding.UTF8, "application/json");
+        var (http, invocation) = await app.InvokeHttpAsync(HttpMethod.Post, "api/notifications", body);
+
+        Assert.True(http.StatusCode == HttpStatusCode.Accepted, app.Describe(invocation));
+        var queued = app.Bus.Received(HostedApp.QueueName).Skip(before).ToList();
+        Assert.Equal(["hook-user-1", "hook-user-2"], queued.Select(m => m.SessionId).Order(StringComparer.Ordinal));
+        Assert.All(queued, m => Assert.StartsWith("u:" + m.SessionId + ":", m.MessageId, StringComparison.Ordinal));
+        Assert.All(queued, m => Assert.Contains("\"objectId\":\"" + m.SessionId + "\"", Encoding.UTF8.GetString(m.Body), StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task WrongClientState_Is202_AndNothingIsQueued()
+    {
+        var before = app.Bus.Received(HostedApp.QueueName).Count;
+        using var body = new StringContent(Delivery("not-the-client-state-at-all-0000", "hook-forged-1"), Encoding.UTF8, "application/json");
+        var (http, invocation) = await app.InvokeHttpAsync(HttpMethod.Post, "api/notifications", body);
+
+        Assert.True(http.StatusCode == HttpStatusCode.Accepted, app.Describe(invocation));
+        Assert.Equal(before, app.Bus.Received(HostedApp.QueueName).Count);
+    }
+
+    [Fact]
+    public async Task ServiceBusRefusing_Is503_SoGraphRedelivers()
+    {
+        app.Bus.RefuseSends = ServiceBusTestDouble.SendRefusal.QuotaExceeded;
+        try
+        {
+            using var body = new StringContent(Delivery(HostedApp.ClientState, "hook-user-3"), Encoding.UTF8, "application/json");
+            var (http, invocation) = await app.InvokeHttpAsync(HttpMethod.Post, "api/notifications", body);
+
+            Assert.True(http.StatusCode == HttpStatusCode.ServiceUnavailable, app.Describe(invocation));
+        }
+        finally
+        {
+            app.Bus.RefuseSends = ServiceBusTestDouble.SendRefusal.None;
+        }
+    }
+
+    [Fact]
     public async Task WrongMethod_Is405WithAllow()
     {
         var (http, invocation) = await app.InvokeHttpAsync(HttpMethod.Get, "api/notifications");
@@ -40,4 +82,9 @@ public sealed class WebhookUnderHostTests(HostedApp app)
         Assert.True(http.StatusCode == HttpStatusCode.MethodNotAllowed, app.Describe(invocation));
         Assert.Contains("POST", http.Content.Headers.Allow);
     }
+
+    private static string Delivery(string clientState, params string[] userIds) =>
+        "{\"value\":[" + string.Join(",", userIds.Select((id, i) => $$$"""
+            {"subscriptionId":"0f6e7b8a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","clientState":"{{{clientState}}}","changeType":"updated","resource":"Users/{{{id}}}","tenantId":"8d7c6b5a-4e3f-4a1b-9c8d-7e6f5a4b3c2d","subscriptionExpirationDateTime":"2026-12-20T00:00:00Z","resourceData":{"@odata.type":"#Microsoft.Graph.User","@odata.id":"Users/{{{id}}}","id":"{{{id}}}","sequenceNumber":{{{i + 1}}}}}
+            """)) + "]}";
 }
