@@ -158,6 +158,35 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task LaterChangeWithoutEventTimeOrSequenceNumber_GetsANewMessageId()
+    {
+        // Graph documents neither field for users; a disable two hours after a title change must not be
+        // dropped by duplicate detection (4-hour window) as a copy of the first.
+        var first = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(first)));
+        time.Advance(TimeSpan.FromHours(2));
+        await Function.RunAsync(Request("POST", Notifications.Collection(first.DeepClone().AsObject())));
+
+        Assert.Equal(2, sender.Sends.Count);
+        Assert.NotEqual(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
+    public async Task ImmediateRedeliveryWithoutEventTimeOrSequenceNumber_GetsTheSameMessageId()
+    {
+        var item = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(item)));
+        time.Advance(TimeSpan.FromSeconds(2));
+        await Function.RunAsync(Request("POST", Notifications.Collection(item.DeepClone().AsObject())));
+
+        Assert.Equal(2, sender.Sends.Count);
+        Assert.Equal(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
     public async Task DuplicateItemsInOneBatch_AreQueuedOnce()
     {
         var item = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
@@ -296,6 +325,90 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
             var result = await Function.RunAsync(Request("POST", bytes));
             Assert.True(StatusOf(result) is 202 or 400, $"Unexpected status {StatusOf(result)}");
         }
+    }
+
+    [Theory]
+    [InlineData("clientState")]
+    [InlineData("subscriptionId")]
+    [InlineData("lifecycleEvent")]
+    [InlineData("changeType")]
+    [InlineData("subscriptionExpirationDateTime")]
+    public async Task LoneSurrogateInAField_IsAnsweredNotThrown_AndTheGoodItemIsQueued(string field)
+    {
+        var bad = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
+        bad[field] = "PLACEHOLDER";
+        var body = Notifications.Collection(bad, Notifications.UserChange("22222222-2222-2222-2222-222222222222"))
+            .Replace("\"PLACEHOLDER\"", "\"\\ud800\"", StringComparison.Ordinal);
+
+        var result = await Function.RunAsync(Request("POST", body));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Contains("22222222-2222-2222-2222-222222222222", sender.Messages.Select(m => m.SessionId));
+    }
+
+    [Theory]
+    [InlineData("id")]
+    [InlineData("sequenceNumber")]
+    [InlineData("eventTime")]
+    public async Task LoneSurrogateInResourceData_IsAnsweredNotThrown_AndTheGoodItemIsQueued(string field)
+    {
+        var bad = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
+        bad["resourceData"]![field] = "PLACEHOLDER";
+        var body = Notifications.Collection(bad, Notifications.UserChange("22222222-2222-2222-2222-222222222222"))
+            .Replace("\"PLACEHOLDER\"", "\"\\udc00x\"", StringComparison.Ordinal);
+
+        var result = await Function.RunAsync(Request("POST", body));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Contains("22222222-2222-2222-2222-222222222222", sender.Messages.Select(m => m.SessionId));
+    }
+
+    [Theory]
+    [InlineData("clientState")]
+    [InlineData("resource")]
+    [InlineData("subscriptionExpirationDateTime")]
+    public async Task InvalidUtf8InAString_IsAnsweredNotThrown_AndTheGoodItemIsQueued(string field)
+    {
+        var bad = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
+        bad[field] = "PLACEHOLDER";
+        var text = Notifications.Collection(bad, Notifications.UserChange("22222222-2222-2222-2222-222222222222"));
+        var bytes = Encoding.UTF8.GetBytes(text).ToList();
+        var at = text.IndexOf("PLACEHOLDER", StringComparison.Ordinal);
+        bytes.RemoveRange(at, "PLACEHOLDER".Length);
+        bytes.InsertRange(at, new byte[] { 0x61, 0xC3, 0x28, 0xFF, 0x62 });
+
+        var result = await Function.RunAsync(Request("POST", bytes.ToArray()));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Contains("22222222-2222-2222-2222-222222222222", sender.Messages.Select(m => m.SessionId));
+    }
+
+    [Theory]
+    [InlineData(101)]
+    [InlineData(102)]
+    [InlineData(128)]
+    public async Task LongObjectId_GetsAServiceBusValidMessageId_AndTheOtherItemsAreQueued(int length)
+    {
+        var longId = new string('a', length);
+
+        var result = await Function.RunAsync(Request("POST", Notifications.Collection(
+            Notifications.UserChange("11111111-1111-1111-1111-111111111111"),
+            Notifications.UserChange(longId),
+            Notifications.GroupChange(longId))));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Equal(3, sender.Messages.Count());
+        Assert.All(sender.Messages, m => Assert.InRange(m.MessageId.Length, 1, 128));
+        Assert.Equal(2, sender.Messages.Count(m => m.SessionId == longId));
+        Assert.Equal(3, sender.Messages.Select(m => m.MessageId).Distinct().Count());
+    }
+
+    private static System.Text.Json.Nodes.JsonObject WithoutChangeMarkers(System.Text.Json.Nodes.JsonObject item)
+    {
+        var data = item["resourceData"]!.AsObject();
+        data.Remove("eventTime");
+        data.Remove("sequenceNumber");
+        return item;
     }
 
     private static int? StatusOf(IActionResult result) => result switch
