@@ -97,6 +97,21 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RejectedItems_OnlyWellFormedGuidSubscriptionIdsAreLogged()
+    {
+        var forgedWithGuid = Notifications.UserChange("11111111-1111-1111-1111-111111111111", clientState: "forged-client-state-value");
+        var forgedWithText = Notifications.UserChange("22222222-2222-2222-2222-222222222222", clientState: "forged-client-state-value");
+        forgedWithText["subscriptionId"] = "<script>jane.doe@example.org";
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(forgedWithGuid, forgedWithText)));
+
+        var warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 1002);
+        Assert.Contains(Notifications.SubscriptionId, warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("jane.doe", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AllItemsForged_AnswersThe202AGenuineBatchGets()
     {
         var result = await Function.RunAsync(Request("POST", Notifications.Collection(Notifications.UserChange("11111111-1111-1111-1111-111111111111", clientState: "nope"))));
