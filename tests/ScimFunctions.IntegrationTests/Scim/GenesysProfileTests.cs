@@ -445,10 +445,10 @@ public sealed class GenesysProfileTests(ITestOutputHelper output) : IAsyncLifeti
     [Fact]
     public async Task Throttled_WithRetryAfterOfADay_IsThrottledAtOnce_AndDoesNotHoldTheNextCall()
     {
-        // Budget 3 s. A Retry-After of a day cannot be honoured by any caller: this call is Throttled (retried later
+        // Budget 20 s. A Retry-After of a day cannot be honoured by any caller: this call is Throttled (retried later
         // by the queue) after one request, and the next call is not held for a day by the shared limiter.
         var emulator = await StartAsync();
-        using var client = NewClient(emulator, o => o.CallTimeBudget = TimeSpan.FromSeconds(3));
+        using var client = NewClient(emulator, o => o.CallTimeBudget = TimeSpan.FromSeconds(20));
         var created = await client.CreateUserAsync(User("patient@example.org", "e-patient"));
         emulator.State.Faults.Set(new FaultSettings { ThrottleCount = 1, ThrottleRetryAfterSeconds = 86_400, Methods = ["GET"] });
         var before = emulator.State.Counters.Count("GET", "users");
