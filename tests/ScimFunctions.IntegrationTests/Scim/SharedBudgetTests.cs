@@ -57,6 +57,34 @@ public sealed class SharedBudgetTests(AzuriteFixture azurite, ITestOutputHelper 
         Assert.True(run.Throttled > 0, "three limiters at 300/min each met no 429 from a 300/min target");
     }
 
+    [Fact]
+    public async Task BudgetTableUnreachable_TheRequestIsNotSent_AndTheCallIsTransient()
+    {
+        // Sending unaccounted could break every instance's budget: without the table, nothing goes out.
+        var emulator = await EmulatorHost.StartAsync(o => o.RateLimitPerMinute = TargetLimit);
+        started.Add(emulator);
+        var unreachable = new TableServiceClient(
+            "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+            new TableClientOptions { Retry = { MaxRetries = 0, NetworkTimeout = TimeSpan.FromSeconds(2) } });
+        using var client = ScimClient.Create(new ScimOptions
+        {
+            Profile = "genesys",
+            BaseUrl = emulator.ScimBaseUrl,
+            ClientId = emulator.ClientId,
+            ClientSecret = emulator.ClientSecret,
+            SharedBudgetTable = "scimratebudget",
+            CallTimeBudget = TimeSpan.FromSeconds(10),
+            AttemptTimeout = TimeSpan.FromSeconds(2),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+            MaxRetries = 1,
+        }, unreachable);
+
+        var read = await client.GetUserAsync("00000000-0000-0000-0000-000000000001");
+
+        Assert.Equal(ScimOutcome.Transient, read.Outcome);
+        Assert.Equal(0, emulator.State.Counters.Count("GET", "users"));
+    }
+
     private sealed record Figures(IReadOnlyList<ScimResult<ScimResource>> Results, long Ok, long Throttled, int MaxInAnyMinute);
 
     private async Task<Figures> RunAsync(int instances, string? sharedTable)

@@ -203,7 +203,7 @@ public sealed class GraphNotificationsPropertyTests(ITestOutputHelper output)
             .Select(s => Encoding.UTF8.GetBytes($"\"{Canary}{s}\""))),
         (3, Gen.OneOf<byte[]>([0xC3, 0x28], [0xFF], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF8, 0x88, 0x80, 0x80, 0x80], [0xE2, 0x82])
             .Select(bad => (byte[])[.. Encoding.UTF8.GetBytes("\"" + Canary), .. bad, (byte)'"'])),
-        (1, Gen.Int[1_000, 20_000].Select(n => Encoding.UTF8.GetBytes($"\"{Canary}{new string('x', n)}\""))),
+        (1, Gen.Int[1_000, 12_000].Select(n => Encoding.UTF8.GetBytes($"\"{Canary}{new string('x', n)}\""))),
         (1, Gen.Int[20, 5_000].Select(n => Encoding.UTF8.GetBytes(new string('9', n)))),
         (1, Gen.OneOf(Gen.Const("1e99999"), Gen.Const("-0.0000000000000000000001"), Gen.Const("1E+400"), Gen.Const("-9223372036854775809"))
             .Select(Encoding.UTF8.GetBytes)),
@@ -296,7 +296,7 @@ public sealed class GraphNotificationsPropertyTests(ITestOutputHelper output)
     /// <summary>A delivery mixing good items with hostile ones, in any order; sometimes a big batch.</summary>
     private static readonly Gen<Delivery> GenDelivery =
         Gen.Frequency(
-            (20, Gen.Select(GenGoodItem.Array[0, 6], GenHostileItem.Array[0, 6])),
+            (40, Gen.Select(GenGoodItem.Array[0, 6], GenHostileItem.Array[0, 6])),
             (1, Gen.Select(GenGoodItem.Array[100, 250], GenHostileItem.Array[0, 20])))
         .SelectMany(t => Gen.Shuffle(
                 t.Item1.Select(g => (g.Json, (string?)g.Session)).Concat(t.Item2.Select(h => (h, (string?)null))).ToList())

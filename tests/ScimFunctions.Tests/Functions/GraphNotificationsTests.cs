@@ -202,6 +202,21 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ItemWithoutChangeMarkers_IsScheduledForTheEndOfItsBucket_AndAMarkedOneIsNot()
+    {
+        // Received 10:00:03; the 10-second bucket ends 10:00:10. The one message standing for every change of the
+        // bucket must read Graph after all of them.
+        time.Advance(TimeSpan.FromSeconds(3));
+        var unmarked = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(unmarked, Notifications.UserChange("22222222-2222-2222-2222-222222222222"))));
+
+        var messages = sender.Messages.ToDictionary(m => m.SessionId);
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 10, 0, 10, TimeSpan.Zero), messages["11111111-1111-1111-1111-111111111111"].ScheduledEnqueueTime);
+        Assert.Equal(default, messages["22222222-2222-2222-2222-222222222222"].ScheduledEnqueueTime);
+    }
+
+    [Fact]
     public async Task DuplicateItemsInOneBatch_AreQueuedOnce()
     {
         var item = Notifications.UserChange("11111111-1111-1111-1111-111111111111");

@@ -84,7 +84,17 @@ public sealed class ScimTrafficHandlerTests
         Assert.True(late.IsAcquired);
     }
 
-    private static ServiceProvider ScimServices(TimeProvider time, TimeSpan callTimeBudget)
+    [Fact]
+    public void SharedBudgetTable_WithoutTableStorage_FailsNamingTheSetting()
+    {
+        using var provider = ScimServices(new FakeTimeProvider(), TimeSpan.FromSeconds(45), sharedBudgetTable: "scimratebudget");
+
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<ScimRateLimiter>());
+
+        Assert.Contains("Scim__SharedBudgetTable", error.Message, StringComparison.Ordinal);
+    }
+
+    private static ServiceProvider ScimServices(TimeProvider time, TimeSpan callTimeBudget, string? sharedBudgetTable = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -92,6 +102,7 @@ public sealed class ScimTrafficHandlerTests
             ["Scim:BaseUrl"] = "https://scim.example.com/",
             ["Scim:BearerToken"] = "static-test-token",
             ["Scim:CallTimeBudget"] = callTimeBudget.ToString(),
+            ["Scim:SharedBudgetTable"] = sharedBudgetTable,
         }).Build();
         var services = new ServiceCollection();
         services.AddSingleton(time);
