@@ -28,7 +28,6 @@ public sealed class ScimRateLimiter : RateLimiter
     private long idleSince;
     private int queued;
     private long successfulLeases;
-
     private readonly ScimSharedBudget? shared;
 
     public ScimRateLimiter(int requestsPerMinute, int burst, TimeProvider timeProvider, ScimSharedBudget? shared = null)
@@ -144,7 +143,8 @@ public sealed class ScimRateLimiter : RateLimiter
                     {
                         if (shared is not null)
                         {
-                            await shared.AcquireAsync(cancellationToken);
+                            // The callers queued behind this one will want permits too: claim for them in one go.
+                            await shared.AcquireAsync(Volatile.Read(ref queued), cancellationToken);
                         }
 
                         return Lease.Acquired;
