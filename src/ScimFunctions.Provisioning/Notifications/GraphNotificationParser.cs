@@ -45,6 +45,8 @@ public static class GraphNotificationParser
     private const int MaxTokenLength = 64;
 
     // "u:" + id + ":" + 24 hex; ids too long for that keep a prefix of the id and the hash covers all of it.
+    // 8 characters stay free for the "#r{attempt}" that ProvisionObject appends to a rescheduled copy.
+    private const int MaxMessageIdLength = MaxServiceBusIdLength - 8;
     private const int HashHexLength = 24;
     private const int TruncatedIdLength = 80;
 
@@ -271,7 +273,7 @@ public static class GraphNotificationParser
 
         var hex = Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, HashHexLength / 2));
         var id = $"{prefix}:{objectId}:{hex}";
-        return id.Length <= MaxServiceBusIdLength ? id : $"{prefix}:{objectId[..TruncatedIdLength]}~{hex}";
+        return id.Length <= MaxMessageIdLength ? id : $"{prefix}:{objectId[..TruncatedIdLength]}~{hex}";
     }
 
     private static bool HasChangeMarker(JsonElement element) =>

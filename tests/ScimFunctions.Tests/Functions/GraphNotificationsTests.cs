@@ -414,6 +414,23 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
     }
 
     [Theory]
+    [InlineData(36)]
+    [InlineData(95)]
+    [InlineData(99)]
+    [InlineData(101)]
+    [InlineData(128)]
+    public async Task MessageId_LeavesRoomForTheRetryCopySuffix(int length)
+    {
+        // ProvisionObject reschedules a transient failure as "{MessageId}#r{attempt}"; that id must fit too.
+        var id = new string('b', length);
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(Notifications.UserChange(id))));
+
+        var message = Assert.Single(sender.Messages);
+        Assert.InRange(ProvisionObject.RetryMessageId(message.MessageId, 99_999).Length, 1, 128);
+    }
+
+    [Theory]
     [InlineData(101)]
     [InlineData(102)]
     [InlineData(128)]
