@@ -277,9 +277,13 @@ public static class GraphNotificationParser
     }
 
     private static bool HasChangeMarker(JsonElement element) =>
-        element.TryGetProperty("id", out _)
+        IsPresent(element, "id")
         || (element.TryGetProperty("resourceData", out var data) && data.ValueKind == JsonValueKind.Object
-            && (data.TryGetProperty("sequenceNumber", out _) || data.TryGetProperty("eventTime", out _)));
+            && (IsPresent(data, "sequenceNumber") || IsPresent(data, "eventTime")));
+
+    // A JSON null marks nothing: two changes with "sequenceNumber": null would otherwise share one id.
+    private static bool IsPresent(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var property) && property.ValueKind != JsonValueKind.Null;
 
     private static DateTimeOffset BucketEnd(DateTimeOffset receivedAt)
     {

@@ -188,6 +188,20 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task LaterChangeWithNullMarkers_GetsANewMessageId()
+    {
+        var first = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+        first["resourceData"]!["sequenceNumber"] = null;
+        first["id"] = null;
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(first)));
+        time.Advance(TimeSpan.FromHours(2));
+        await Function.RunAsync(Request("POST", Notifications.Collection(first.DeepClone().AsObject())));
+
+        Assert.NotEqual(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
     public async Task ImmediateRedeliveryWithoutEventTimeOrSequenceNumber_GetsTheSameMessageId()
     {
         var item = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
