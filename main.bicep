@@ -152,9 +152,9 @@ param scimCredential string
 @maxLength(128)
 param graphClientState string
 
-@description('Requests per minute the connector allows itself against the SCIM target (Genesys limits SCIM to 300 per OAuth client).')
-@minValue(1)
-param scimRequestsPerMinute int = 240
+@description('Requests per minute all instances together allow themselves against the SCIM target, shared through Table Storage (Genesys limits SCIM to 300 per OAuth client). At least 14.')
+@minValue(14)
+param scimRequestsPerMinute int = 300
 
 @description('Set true on a deployment after the code is published: stores https://<host>/api/notifications?code=<default function key> in Key Vault for Graph__NotificationUrl. The first deployment cannot: the host creates its keys when it first runs.')
 param wireGraphWebhook bool = false

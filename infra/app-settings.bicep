@@ -123,6 +123,8 @@ var appSettings = {
   Scim__ClientSecret: scimProfile == 'genesys' ? scimSecretReference : ''
   Scim__BearerToken: scimProfile == 'scim' ? scimSecretReference : ''
   Scim__RequestsPerMinute: string(scimRequestsPerMinute)
+  // One budget for every instance, through Table Storage: the aggregate stays within it at any instance count (docs/scim-target.md).
+  Scim__SharedBudgetTable: 'scimratebudget'
 
   // Timers (NCRONTAB, UTC) and lifecycle.
   DeltaSweepSchedule: schedules.deltaSweep

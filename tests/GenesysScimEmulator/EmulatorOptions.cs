@@ -31,6 +31,10 @@ public sealed class EmulatorOptions
     [Range(0, int.MaxValue, ErrorMessage = "Emulator__RateLimitPerMinute must be 0 (off) or more.")]
     public int RateLimitPerMinute { get; set; } = 300;
 
+    /// <summary>Count the requests of every token issued together, as one OAuth client's budget (the emulator serves one
+    /// client), instead of per token: several processes with a token each then share one limit.</summary>
+    public bool RateLimitPerClient { get; set; }
+
     /// <summary>§5.3/U9: a user page larger than <see cref="LargePageThreshold"/> that still returns
     /// externalId, roles, routingSkills or routingLanguages answers 429.</summary>
     public bool LargePageThrottling { get; set; } = true;

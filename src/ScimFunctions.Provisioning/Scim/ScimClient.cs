@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.RateLimiting;
@@ -30,7 +31,7 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
 
     private readonly ScimOptions settings = options.Value;
 
-    /// <summary>Set when the client was built by <see cref="Create"/>: the private container it owns.</summary>
+    /// <summary>Set when the client was built by <see cref="Create(ScimOptions, TimeProvider?, ILoggerFactory?)"/>: the private container it owns.</summary>
     internal IDisposable? Owner { get; set; }
 
     public ScimTargetCapabilities Capabilities => new(
@@ -58,6 +59,11 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     /// container that disposing the client releases. Throws <see cref="OptionsValidationException"/> for bad settings.</summary>
     public static ScimClient Create(ScimOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null) =>
         ScimRegistration.CreateStandalone(options, timeProvider ?? TimeProvider.System, loggerFactory);
+
+    /// <summary>As <see cref="Create(ScimOptions, TimeProvider?, ILoggerFactory?)"/>, with the Table Storage account that holds
+    /// <see cref="ScimOptions.SharedBudgetTable"/> when the budget is shared with other processes.</summary>
+    public static ScimClient Create(ScimOptions options, TableServiceClient sharedBudgetTables, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null) =>
+        ScimRegistration.CreateStandalone(options, timeProvider ?? TimeProvider.System, loggerFactory, sharedBudgetTables);
 
     public void Dispose() => Owner?.Dispose();
 

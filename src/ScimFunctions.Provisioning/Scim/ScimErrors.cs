@@ -1,11 +1,15 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace ScimFunctions.Provisioning.Scim;
 
-/// <summary>Reads error bodies in both shapes (U18) and turns an HTTP status into a <see cref="ScimOutcome"/> (U3, U5).</summary>
-internal static class ScimErrors
+/// <summary>Reads error bodies in both shapes (U18) and turns an HTTP status into a <see cref="ScimOutcome"/> (U3, U5).
+/// A target's detail may echo what was sent (a userName, an e-mail, a display name, a phone number); it goes into
+/// Warning logs and dead-letter descriptions, so echoed values are cut out of it: quoted text, e-mail addresses and
+/// long digit runs become "…". The message's own words, scimType, the target's error code and the correlation id stay.</summary>
+internal static partial class ScimErrors
 {
     private const int MaxDetailLength = 500;
 
@@ -37,6 +41,12 @@ internal static class ScimErrors
             {
                 detail = body;
             }
+        }
+
+        if (detail is not null)
+        {
+            // Bounded before the expressions run: an HTML error page can be long.
+            detail = Redact(detail.Length > 4 * MaxDetailLength ? detail[..(4 * MaxDetailLength)] : detail);
         }
 
         if (code is not null)
@@ -78,6 +88,24 @@ internal static class ScimErrors
             _ => ScimOutcome.Permanent,
         };
     }
+
+    /// <summary>The detail without the values it echoes.</summary>
+    internal static string Redact(string detail)
+    {
+        var redacted = Quoted().Replace(detail, "'…'");
+        redacted = Email().Replace(redacted, "…@…");
+        return DigitRun().Replace(redacted, "…");
+    }
+
+    [GeneratedRegex("""'[^']*'|"[^"]*"|\u201C[^\u201D]*\u201D|`[^`]*`""", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Quoted();
+
+    [GeneratedRegex("""[^\s@'"<>(),;:]+@[^\s@'"<>(),;:]+""", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Email();
+
+    // Phone numbers and long numeric ids; not the digits inside a GUID or a short count ("in [3] seconds").
+    [GeneratedRegex("""(?<![\w-])\+?\d[\d\s().-]{5,}\d(?![\w-])""", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex DigitRun();
 
     private static string? Text(JsonNode? node) => node switch
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ScimFunctions.Provisioning.Scim;
 
@@ -34,8 +35,16 @@ public sealed class ScimAuthHandler(ScimTokenSource tokens, ScimRateLimiter limi
 
 /// <summary>Sees every request that reaches the wire: counts it, buffers the body inside the pipeline (so a
 /// reset mid-body is retried like any transport failure), notices ETag support, and feeds 429s back to the
-/// shared limiter so every caller pauses for Retry-After, not just the one that was refused.</summary>
-public sealed class ScimTrafficHandler(ScimTargetState state, ScimRateLimiter limiter, TimeProvider timeProvider, ILogger<ScimTrafficHandler> logger)
+/// shared limiter so every caller pauses for Retry-After, not just the one that was refused. A Retry-After longer
+/// than <see cref="ScimOptions.CallTimeBudget"/> (seconds, or an HTTP date far ahead) is not a pause any caller can
+/// sit out: the refused call is Throttled at once (see <see cref="ScimResilience"/>) and the limiter pauses as for a
+/// 429 without Retry-After (1 s, rate halved) instead of holding every caller of the worker for the full value.</summary>
+public sealed class ScimTrafficHandler(
+    ScimTargetState state,
+    ScimRateLimiter limiter,
+    IOptions<ScimOptions> options,
+    TimeProvider timeProvider,
+    ILogger<ScimTrafficHandler> logger)
     : DelegatingHandler
 {
     /// <summary>Largest response body read into memory (a full page of users is well under 1 MiB).</summary>
@@ -65,9 +74,18 @@ public sealed class ScimTrafficHandler(ScimTargetState state, ScimRateLimiter li
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
             var retryAfter = RetryAfter(response, timeProvider);
+            var budget = options.Value.CallTimeBudget;
+            var pause = retryAfter > budget ? null : retryAfter;
             state.CountThrottled();
-            limiter.OnThrottled(retryAfter);
-            ScimLog.Throttled(logger, request.Method.Method, request.RequestUri?.AbsolutePath, retryAfter);
+            limiter.OnThrottled(pause);
+            if (pause == retryAfter)
+            {
+                ScimLog.Throttled(logger, request.Method.Method, request.RequestUri?.AbsolutePath, retryAfter);
+            }
+            else
+            {
+                ScimLog.ThrottledBeyondBudget(logger, request.Method.Method, request.RequestUri?.AbsolutePath, retryAfter!.Value, budget);
+            }
         }
 
         return response;

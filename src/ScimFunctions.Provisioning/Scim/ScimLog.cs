@@ -25,6 +25,18 @@ internal static partial class ScimLog
         Message = "SCIM target throttled {Method} {Path}; pausing all requests to it for {RetryAfter}")]
     public static partial void Throttled(ILogger logger, string method, string? path, TimeSpan? retryAfter);
 
+    [LoggerMessage(EventId = 4113, Level = LogLevel.Warning,
+        Message = "SCIM target throttled {Method} {Path} with Retry-After {RetryAfter}, beyond the call budget of {Budget}: the call is throttled at once and other requests pause only briefly")]
+    public static partial void ThrottledBeyondBudget(ILogger logger, string method, string? path, TimeSpan retryAfter, TimeSpan budget);
+
+    [LoggerMessage(EventId = 4114, Level = LogLevel.Warning,
+        Message = "The shared SCIM rate budget met {Conflicts} conflicting claims in a row; waiting for the next slot")]
+    public static partial void SharedBudgetContended(ILogger logger, int conflicts);
+
+    [LoggerMessage(EventId = 4115, Level = LogLevel.Error,
+        Message = "The shared SCIM rate budget table answered {Status}; requests wait instead of going out unaccounted")]
+    public static partial void SharedBudgetUnavailable(ILogger logger, int status, Exception exception);
+
     [LoggerMessage(EventId = 4105, Level = LogLevel.Warning,
         Message = "SCIM {Operation} stopped: its time budget of {Budget} is spent; the caller gets a transient outcome")]
     public static partial void BudgetSpent(ILogger logger, string operation, TimeSpan budget);

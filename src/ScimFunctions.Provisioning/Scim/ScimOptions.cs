@@ -47,6 +47,11 @@ public sealed class ScimOptions
     [Range(1, 10_000, ErrorMessage = "Setting Scim__RequestBurst must be between 1 and 10000.")]
     public int RequestBurst { get; set; } = 10;
 
+    /// <summary>Table Storage table through which every instance of the app shares the target's budget
+    /// (<see cref="ScimSharedBudget"/>); then <see cref="RequestsPerMinute"/> is the budget of all instances together.
+    /// Empty: each process has its own limiter at RequestsPerMinute (the CLI, a single instance).</summary>
+    public string? SharedBudgetTable { get; set; }
+
     /// <summary>Member values per group PATCH (Genesys: undocumented, 50 is the platform's member limit elsewhere).</summary>
     [Range(1, 1000, ErrorMessage = "Setting Scim__MemberChunkSize must be between 1 and 1000.")]
     public int MemberChunkSize { get; set; } = 50;
@@ -146,6 +151,19 @@ public sealed class ScimOptionsValidator : IValidateOptions<ScimOptions>
             failures.Add("Setting Scim__RequestBurst must be less than Scim__RequestsPerMinute: the burst is taken out of the per-minute budget.");
         }
 
+        if (!string.IsNullOrEmpty(options.SharedBudgetTable))
+        {
+            if (!IsTableName(options.SharedBudgetTable))
+            {
+                failures.Add("Setting Scim__SharedBudgetTable must be a Table Storage table name: 3 to 63 letters and digits, starting with a letter.");
+            }
+
+            if (options.RequestsPerMinute < 14)
+            {
+                failures.Add("Setting Scim__RequestsPerMinute must be at least 14 with Scim__SharedBudgetTable: the shared budget hands out whole requests in 5-second slots.");
+            }
+        }
+
         if (options.AttemptTimeout >= options.CallTimeBudget)
         {
             failures.Add("Setting Scim__AttemptTimeout must be shorter than Scim__CallTimeBudget, or no attempt could be retried.");
@@ -217,6 +235,9 @@ public sealed class ScimOptionsValidator : IValidateOptions<ScimOptions>
             failures.Add($"Setting {setting} must use https: plain http is allowed only to a loopback address (127.0.0.0/8, ::1, localhost), not to {uri.Host}.");
         }
     }
+
+    private static bool IsTableName(string name) =>
+        name.Length is >= 3 and <= 63 && char.IsAsciiLetter(name[0]) && name.All(char.IsAsciiLetterOrDigit);
 
     /// <summary>127.0.0.0/8, ::1 and the name localhost.</summary>
     internal static bool IsLoopback(Uri uri) =>

@@ -6,7 +6,9 @@ namespace ScimFunctions.Provisioning.Scim;
 /// (requestsPerMinute − burst) per minute, so no 60-second window carries more than <c>requestsPerMinute</c>
 /// requests whatever the server's window alignment. Callers queue (first come, first served) instead of
 /// drawing 429s. A 429 pauses every caller for its Retry-After, empties the bucket and halves the rate (once per
-/// pause: the other requests in flight meet the same exhausted budget); the rate doubles back once per quiet minute. Runs on <see cref="TimeProvider"/> so tests can drive it.</summary>
+/// pause: the other requests in flight meet the same exhausted budget); the rate doubles back once per quiet minute. Runs on <see cref="TimeProvider"/> so tests can drive it.
+/// With a <see cref="ScimSharedBudget"/>, each permit is also claimed from the budget every instance shares, so the
+/// bucket paces this process and the shared budget bounds them all.</summary>
 public sealed class ScimRateLimiter : RateLimiter
 {
     private const double MinimumFactor = 0.125;
@@ -26,9 +28,11 @@ public sealed class ScimRateLimiter : RateLimiter
     private long idleSince;
     private int queued;
     private long successfulLeases;
+    private readonly ScimSharedBudget? shared;
 
-    public ScimRateLimiter(int requestsPerMinute, int burst, TimeProvider timeProvider)
+    public ScimRateLimiter(int requestsPerMinute, int burst, TimeProvider timeProvider, ScimSharedBudget? shared = null)
     {
+        this.shared = shared;
         ArgumentOutOfRangeException.ThrowIfLessThan(burst, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(requestsPerMinute, burst);
         this.timeProvider = timeProvider;
@@ -101,6 +105,12 @@ public sealed class ScimRateLimiter : RateLimiter
 
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
+        // The shared budget is a table call: it can only be waited for.
+        if (shared is not null)
+        {
+            return Lease.Rejected;
+        }
+
         lock (gate)
         {
             return TryTake(permitCount, timeProvider.GetTimestamp()) <= TimeSpan.Zero ? Lease.Acquired : Lease.Rejected;
@@ -131,6 +141,12 @@ public sealed class ScimRateLimiter : RateLimiter
 
                     if (wait <= TimeSpan.Zero)
                     {
+                        if (shared is not null)
+                        {
+                            // The callers queued behind this one will want permits too: claim for them in one go.
+                            await shared.AcquireAsync(Volatile.Read(ref queued), cancellationToken);
+                        }
+
                         return Lease.Acquired;
                     }
 
@@ -159,6 +175,7 @@ public sealed class ScimRateLimiter : RateLimiter
         if (disposing)
         {
             queue.Dispose();
+            shared?.Dispose();
         }
 
         base.Dispose(disposing);

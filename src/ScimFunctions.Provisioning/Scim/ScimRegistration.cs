@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net.Http.Headers;
+using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -39,7 +40,7 @@ public static class ScimRegistration
         return failures;
     }
 
-    internal static ScimClient CreateStandalone(ScimOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory)
+    internal static ScimClient CreateStandalone(ScimOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, TableServiceClient? tables = null)
     {
         var failures = Validate(options);
         if (failures.Count > 0)
@@ -52,6 +53,11 @@ public static class ScimRegistration
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         services.AddSingleton(timeProvider);
         services.AddSingleton(Options.Create(options));
+        if (tables is not null)
+        {
+            services.AddSingleton(tables);
+        }
+
         AddClient(services);
         var provider = services.BuildServiceProvider();
         var client = (ScimClient)provider.GetRequiredService<IScimClient>();
@@ -69,7 +75,23 @@ public static class ScimRegistration
         services.TryAddSingleton(provider =>
         {
             var settings = provider.GetRequiredService<IOptions<ScimOptions>>().Value;
-            return new ScimRateLimiter(settings.RequestsPerMinute, settings.RequestBurst, provider.GetRequiredService<TimeProvider>());
+            var time = provider.GetRequiredService<TimeProvider>();
+            ScimSharedBudget? shared = null;
+            if (!string.IsNullOrEmpty(settings.SharedBudgetTable))
+            {
+                var tables = provider.GetService<TableServiceClient>()
+                    ?? throw new InvalidOperationException("Setting Scim__SharedBudgetTable needs Table Storage, and none is configured (State__tableServiceUri or State__ConnectionString).");
+
+                // Base URL and client id name the target and credential; the secret never enters the key.
+                shared = new ScimSharedBudget(
+                    tables.GetTableClient(settings.SharedBudgetTable),
+                    $"{settings.BaseUrl}|{settings.ClientId}",
+                    settings.RequestsPerMinute,
+                    time,
+                    provider.GetRequiredService<ILoggerFactory>().CreateLogger<ScimSharedBudget>());
+            }
+
+            return new ScimRateLimiter(settings.RequestsPerMinute, settings.RequestBurst, time, shared);
         });
         services.TryAddSingleton<ScimTokenSource>();
         services.TryAddTransient<ScimAuthHandler>();

@@ -14,7 +14,7 @@ namespace ScimFunctions.Provisioning.Scim;
 /// ResilienceHandler "scim" (Microsoft.Extensions.Http.Resilience)
 ///   1. call budget timeout  remaining Scim__CallTimeBudget of the calling operation
 ///   2. retry                jittered exponential back-off; 429 waits Retry-After
-///   3. rate limiter         ScimRateLimiter, shared per target and credential
+///   3. rate limiter         ScimRateLimiter, shared per target and credential (across instances with Scim__SharedBudgetTable)
 ///   4. attempt timeout      Scim__AttemptTimeout
 /// ScimAuthHandler           bearer token; genesys: refresh once on 401 and resend
 /// ScimTrafficHandler        counts, buffers the body, feeds 429 back to the limiter

@@ -16,6 +16,17 @@ public sealed class TokenStore(TimeProvider time, EmulatorSettings settings)
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private readonly Lock gate = new();
     private readonly Dictionary<string, Token> tokens = new(StringComparer.Ordinal);
+    private readonly Token clientWindow = new(DateTimeOffset.MaxValue);
+    private readonly List<DateTimeOffset> clientAccepted = [];
+
+    /// <summary>With <see cref="EmulatorOptions.RateLimitPerClient"/>: when each request within the limit was accepted.</summary>
+    public IReadOnlyList<DateTimeOffset> ClientAcceptedTimes()
+    {
+        lock (gate)
+        {
+            return [.. clientAccepted];
+        }
+    }
 
     public (string AccessToken, int ExpiresIn) Issue()
     {
@@ -61,6 +72,12 @@ public sealed class TokenStore(TimeProvider time, EmulatorSettings settings)
                 return true;
             }
 
+            var perClient = settings.Current.RateLimitPerClient;
+            if (perClient)
+            {
+                entry = clientWindow;
+            }
+
             if (entry.WindowStart is null || now >= entry.WindowStart.Value + Window)
             {
                 entry.WindowStart = now;
@@ -74,6 +91,11 @@ public sealed class TokenStore(TimeProvider time, EmulatorSettings settings)
             }
 
             entry.Count++;
+            if (perClient)
+            {
+                clientAccepted.Add(now);
+            }
+
             return true;
         }
     }
@@ -97,7 +119,7 @@ public sealed class TokenStore(TimeProvider time, EmulatorSettings settings)
     {
         lock (gate)
         {
-            foreach (var entry in tokens.Values)
+            foreach (var entry in tokens.Values.Append(clientWindow))
             {
                 entry.WindowStart = null;
                 entry.Count = 0;

@@ -443,6 +443,25 @@ public sealed class GenesysProfileTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task Throttled_WithRetryAfterOfADay_IsThrottledAtOnce_AndDoesNotHoldTheNextCall()
+    {
+        // Budget 20 s. A Retry-After of a day cannot be honoured by any caller: this call is Throttled (retried later
+        // by the queue) after one request, and the next call is not held for a day by the shared limiter.
+        var emulator = await StartAsync();
+        using var client = NewClient(emulator, o => o.CallTimeBudget = TimeSpan.FromSeconds(20));
+        var created = await client.CreateUserAsync(User("patient@example.org", "e-patient"));
+        emulator.State.Faults.Set(new FaultSettings { ThrottleCount = 1, ThrottleRetryAfterSeconds = 86_400, Methods = ["GET"] });
+        var before = emulator.State.Counters.Count("GET", "users");
+
+        var refused = await client.GetUserAsync(created.Value!.Id);
+        var next = await client.GetUserAsync(created.Value!.Id);
+
+        Assert.Equal(ScimOutcome.Throttled, refused.Outcome);
+        Assert.Equal(ScimOutcome.Ok, next.Outcome);
+        Assert.Equal(before + 2, emulator.State.Counters.Count("GET", "users"));
+    }
+
+    [Fact]
     public async Task Burst_AtTheGenesysLimit_QueuesInTheClientInsteadOfDrawing429s()
     {
         // Both sides on one clock running 20x: 300 requests/minute per token, as Genesys publishes. 400 requests

@@ -97,6 +97,21 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task RejectedItems_OnlyWellFormedGuidSubscriptionIdsAreLogged()
+    {
+        var forgedWithGuid = Notifications.UserChange("11111111-1111-1111-1111-111111111111", clientState: "forged-client-state-value");
+        var forgedWithText = Notifications.UserChange("22222222-2222-2222-2222-222222222222", clientState: "forged-client-state-value");
+        forgedWithText["subscriptionId"] = "<script>jane.doe@example.org";
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(forgedWithGuid, forgedWithText)));
+
+        var warning = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 1002);
+        Assert.Contains(Notifications.SubscriptionId, warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("jane.doe", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AllItemsForged_AnswersThe202AGenuineBatchGets()
     {
         var result = await Function.RunAsync(Request("POST", Notifications.Collection(Notifications.UserChange("11111111-1111-1111-1111-111111111111", clientState: "nope"))));
@@ -155,6 +170,64 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
         await Function.RunAsync(Request("POST", Notifications.Collection(Notifications.UserChange(userId, eventTime: "2026-11-27T10:05:00Z"))));
 
         Assert.NotEqual(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
+    public async Task LaterChangeWithoutEventTimeOrSequenceNumber_GetsANewMessageId()
+    {
+        // Graph documents neither field for users; a disable two hours after a title change must not be
+        // dropped by duplicate detection (4-hour window) as a copy of the first.
+        var first = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(first)));
+        time.Advance(TimeSpan.FromHours(2));
+        await Function.RunAsync(Request("POST", Notifications.Collection(first.DeepClone().AsObject())));
+
+        Assert.Equal(2, sender.Sends.Count);
+        Assert.NotEqual(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
+    public async Task LaterChangeWithNullMarkers_GetsANewMessageId()
+    {
+        var first = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+        first["resourceData"]!["sequenceNumber"] = null;
+        first["id"] = null;
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(first)));
+        time.Advance(TimeSpan.FromHours(2));
+        await Function.RunAsync(Request("POST", Notifications.Collection(first.DeepClone().AsObject())));
+
+        Assert.NotEqual(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
+    public async Task ImmediateRedeliveryWithoutEventTimeOrSequenceNumber_GetsTheSameMessageId()
+    {
+        var item = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(item)));
+        time.Advance(TimeSpan.FromSeconds(2));
+        await Function.RunAsync(Request("POST", Notifications.Collection(item.DeepClone().AsObject())));
+
+        Assert.Equal(2, sender.Sends.Count);
+        Assert.Equal(sender.Sends[0][0].MessageId, sender.Sends[1][0].MessageId);
+    }
+
+    [Fact]
+    public async Task ItemWithoutChangeMarkers_IsScheduledForTheEndOfItsBucket_AndAMarkedOneIsNot()
+    {
+        // Received 10:00:03; the 10-second bucket ends 10:00:10. The one message standing for every change of the
+        // bucket must read Graph after all of them.
+        time.Advance(TimeSpan.FromSeconds(3));
+        var unmarked = WithoutChangeMarkers(Notifications.UserChange("11111111-1111-1111-1111-111111111111"));
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(unmarked, Notifications.UserChange("22222222-2222-2222-2222-222222222222"))));
+
+        var messages = sender.Messages.ToDictionary(m => m.SessionId);
+        Assert.Equal(new DateTimeOffset(2026, 11, 27, 10, 0, 10, TimeSpan.Zero), messages["11111111-1111-1111-1111-111111111111"].ScheduledEnqueueTime);
+        Assert.Equal(default, messages["22222222-2222-2222-2222-222222222222"].ScheduledEnqueueTime);
     }
 
     [Fact]
@@ -296,6 +369,107 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
             var result = await Function.RunAsync(Request("POST", bytes));
             Assert.True(StatusOf(result) is 202 or 400, $"Unexpected status {StatusOf(result)}");
         }
+    }
+
+    [Theory]
+    [InlineData("clientState")]
+    [InlineData("subscriptionId")]
+    [InlineData("lifecycleEvent")]
+    [InlineData("changeType")]
+    [InlineData("subscriptionExpirationDateTime")]
+    public async Task LoneSurrogateInAField_IsAnsweredNotThrown_AndTheGoodItemIsQueued(string field)
+    {
+        var bad = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
+        bad[field] = "PLACEHOLDER";
+        var body = Notifications.Collection(bad, Notifications.UserChange("22222222-2222-2222-2222-222222222222"))
+            .Replace("\"PLACEHOLDER\"", "\"\\ud800\"", StringComparison.Ordinal);
+
+        var result = await Function.RunAsync(Request("POST", body));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Contains("22222222-2222-2222-2222-222222222222", sender.Messages.Select(m => m.SessionId));
+    }
+
+    [Theory]
+    [InlineData("id")]
+    [InlineData("sequenceNumber")]
+    [InlineData("eventTime")]
+    public async Task LoneSurrogateInResourceData_IsAnsweredNotThrown_AndTheGoodItemIsQueued(string field)
+    {
+        var bad = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
+        bad["resourceData"]![field] = "PLACEHOLDER";
+        var body = Notifications.Collection(bad, Notifications.UserChange("22222222-2222-2222-2222-222222222222"))
+            .Replace("\"PLACEHOLDER\"", "\"\\udc00x\"", StringComparison.Ordinal);
+
+        var result = await Function.RunAsync(Request("POST", body));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Contains("22222222-2222-2222-2222-222222222222", sender.Messages.Select(m => m.SessionId));
+    }
+
+    [Theory]
+    [InlineData("clientState")]
+    [InlineData("resource")]
+    [InlineData("subscriptionExpirationDateTime")]
+    public async Task InvalidUtf8InAString_IsAnsweredNotThrown_AndTheGoodItemIsQueued(string field)
+    {
+        var bad = Notifications.UserChange("11111111-1111-1111-1111-111111111111");
+        bad[field] = "PLACEHOLDER";
+        var text = Notifications.Collection(bad, Notifications.UserChange("22222222-2222-2222-2222-222222222222"));
+        var bytes = Encoding.UTF8.GetBytes(text).ToList();
+        var at = text.IndexOf("PLACEHOLDER", StringComparison.Ordinal);
+        bytes.RemoveRange(at, "PLACEHOLDER".Length);
+        bytes.InsertRange(at, new byte[] { 0x61, 0xC3, 0x28, 0xFF, 0x62 });
+
+        var result = await Function.RunAsync(Request("POST", bytes.ToArray()));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Contains("22222222-2222-2222-2222-222222222222", sender.Messages.Select(m => m.SessionId));
+    }
+
+    [Theory]
+    [InlineData(36)]
+    [InlineData(95)]
+    [InlineData(99)]
+    [InlineData(101)]
+    [InlineData(128)]
+    public async Task MessageId_LeavesRoomForTheRetryCopySuffix(int length)
+    {
+        // ProvisionObject reschedules a transient failure as "{MessageId}#r{attempt}"; that id must fit too.
+        var id = new string('b', length);
+
+        await Function.RunAsync(Request("POST", Notifications.Collection(Notifications.UserChange(id))));
+
+        var message = Assert.Single(sender.Messages);
+        Assert.InRange(ProvisionObject.RetryMessageId(message.MessageId, 99_999).Length, 1, 128);
+    }
+
+    [Theory]
+    [InlineData(101)]
+    [InlineData(102)]
+    [InlineData(128)]
+    public async Task LongObjectId_GetsAServiceBusValidMessageId_AndTheOtherItemsAreQueued(int length)
+    {
+        var longId = new string('a', length);
+
+        var result = await Function.RunAsync(Request("POST", Notifications.Collection(
+            Notifications.UserChange("11111111-1111-1111-1111-111111111111"),
+            Notifications.UserChange(longId),
+            Notifications.GroupChange(longId))));
+
+        Assert.Equal(202, StatusOf(result));
+        Assert.Equal(3, sender.Messages.Count());
+        Assert.All(sender.Messages, m => Assert.InRange(m.MessageId.Length, 1, 128));
+        Assert.Equal(2, sender.Messages.Count(m => m.SessionId == longId));
+        Assert.Equal(3, sender.Messages.Select(m => m.MessageId).Distinct().Count());
+    }
+
+    private static System.Text.Json.Nodes.JsonObject WithoutChangeMarkers(System.Text.Json.Nodes.JsonObject item)
+    {
+        var data = item["resourceData"]!.AsObject();
+        data.Remove("eventTime");
+        data.Remove("sequenceNumber");
+        return item;
     }
 
     private static int? StatusOf(IActionResult result) => result switch

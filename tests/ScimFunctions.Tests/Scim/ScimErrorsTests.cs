@@ -35,6 +35,21 @@ public sealed class ScimErrorsTests
     public void Parse_BodyThatIsNotAnErrorObject_KeepsTheTextOrReason(string? body, string detail) =>
         Assert.Equal(detail, ScimErrors.Parse(502, body, null, "Bad Gateway").Detail);
 
+    [Theory]
+    [InlineData("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],\"status\":\"409\",\"scimType\":\"uniqueness\",\"detail\":\"User with userName 'jane.doe@example.org' already exists\"}", "already exists")]
+    [InlineData("{\"message\":\"Value \\\"Jane Q. Doe\\\" is invalid for attribute displayName, phone +353 1 234 5678\",\"code\":\"bad.request\",\"status\":400,\"contextId\":\"c-1\"}", "(bad.request)")]
+    [InlineData("{\"detail\":\"The email jane.doe@example.org is already used by user 1234567890123\"}", "is already used by user")]
+    public void Parse_DetailEchoingValues_KeepsTheMessageAndCodeButDropsTheValues(string body, string kept)
+    {
+        var error = ScimErrors.Parse(409, body, null);
+
+        Assert.Contains(kept, error.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("jane.doe", error.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Jane Q. Doe", error.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("234 5678", error.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("1234567890123", error.Detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_LongBody_IsTruncated() => Assert.Equal(500, ScimErrors.Parse(500, new string('x', 5000), null).Detail.Length);
 

@@ -27,6 +27,31 @@ public sealed class ScimOptionsTests
     }
 
     [Theory]
+    [InlineData("scimratebudget", 300, null)]
+    [InlineData("ab", 300, "Scim__SharedBudgetTable must be a Table Storage table name")]
+    [InlineData("9budget", 300, "Scim__SharedBudgetTable must be a Table Storage table name")]
+    [InlineData("scim-rate", 300, "Scim__SharedBudgetTable must be a Table Storage table name")]
+    [InlineData("scimratebudget", 13, "Scim__RequestsPerMinute must be at least 14 with Scim__SharedBudgetTable")]
+    public void Validate_SharedBudgetTable(string table, int requestsPerMinute, string? message)
+    {
+        var options = Genesys("https://api.mypurecloud.ie/api/v2/scim/v2");
+        options.SharedBudgetTable = table;
+        options.RequestsPerMinute = requestsPerMinute;
+        options.RequestBurst = 5;
+
+        var failures = ScimRegistration.Validate(options);
+
+        if (message is null)
+        {
+            Assert.Empty(failures);
+        }
+        else
+        {
+            Assert.Contains(failures, f => f.Contains(message, StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
     [InlineData("ftp://api.mypurecloud.com/scim", "absolute http(s) URL")]
     [InlineData("api.mypurecloud.com/scim", "absolute http(s) URL")]
     [InlineData("https://user:secret-in-url@api.mypurecloud.com/scim", "must not carry credentials")]
