@@ -18,7 +18,7 @@ public sealed class EngineScenarios(TargetFixture target)
     // ---------------- sequence 1: a delta snapshot overrides a newer Graph read ----------------
 
     [Fact]
-    public Task LeaverAndRestoreDuringADeltaRound() => Explorer.ExploreAsync(nameof(LeaverAndRestoreDuringADeltaRound), 150, async seed =>
+    public Task LeaverAndRestoreDuringADeltaRound() => Explorer.ExploreAsync(nameof(LeaverAndRestoreDuringADeltaRound), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -51,7 +51,7 @@ public sealed class EngineScenarios(TargetFixture target)
     // ---------------- sequence 2: leavers missed for good after a full resync ----------------
 
     [Fact]
-    public Task FullResyncAfterTokenExpiryFindsTheGap() => Explorer.ExploreAsync(nameof(FullResyncAfterTokenExpiryFindsTheGap), 60, async seed =>
+    public Task FullResyncAfterTokenExpiryFindsTheGap() => Explorer.ExploreAsync(nameof(FullResyncAfterTokenExpiryFindsTheGap), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -81,7 +81,7 @@ public sealed class EngineScenarios(TargetFixture target)
     // ---------------- sequence 3: PurgeDisabled deletes a user who just came back ----------------
 
     [Fact]
-    public Task RejoinDuringPurge() => Explorer.ExploreAsync(nameof(RejoinDuringPurge), 150, async seed =>
+    public Task RejoinDuringPurge() => Explorer.ExploreAsync(nameof(RejoinDuringPurge), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -116,7 +116,7 @@ public sealed class EngineScenarios(TargetFixture target)
     // ---------------- sequence 4: a joiner misses its group ----------------
 
     [Fact]
-    public Task JoinerAndGroupNotificationTogether() => Explorer.ExploreAsync(nameof(JoinerAndGroupNotificationTogether), 150, async seed =>
+    public Task JoinerAndGroupNotificationTogether() => Explorer.ExploreAsync(nameof(JoinerAndGroupNotificationTogether), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -149,7 +149,7 @@ public sealed class EngineScenarios(TargetFixture target)
     // ---------------- sequence 5: ReconcileGroups puts a leaver back ----------------
 
     [Fact]
-    public Task ReconcileGroupsDuringLeavers() => Explorer.ExploreAsync(nameof(ReconcileGroupsDuringLeavers), 150, async seed =>
+    public Task ReconcileGroupsDuringLeavers() => Explorer.ExploreAsync(nameof(ReconcileGroupsDuringLeavers), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -182,7 +182,7 @@ public sealed class EngineScenarios(TargetFixture target)
     // ---------------- sequence 7: a missing manager pending row ----------------
 
     [Fact]
-    public Task ReportAndManagerJoinTogetherWithACrash() => Explorer.ExploreAsync(nameof(ReportAndManagerJoinTogetherWithACrash), 150, async seed =>
+    public Task ReportAndManagerJoinTogetherWithACrash() => Explorer.ExploreAsync(nameof(ReportAndManagerJoinTogetherWithACrash), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -215,7 +215,7 @@ public sealed class EngineScenarios(TargetFixture target)
     /// <summary>Crashes at seed-chosen awaits of message processing (between every SCIM write and its Table
     /// write among them), then redelivery: nothing is created twice, nothing is lost.</summary>
     [Fact]
-    public Task CrashAtAnyAwaitThenRedelivery() => Explorer.ExploreAsync(nameof(CrashAtAnyAwaitThenRedelivery), 150, async seed =>
+    public Task CrashAtAnyAwaitThenRedelivery() => Explorer.ExploreAsync(nameof(CrashAtAnyAwaitThenRedelivery), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -250,7 +250,7 @@ public sealed class EngineScenarios(TargetFixture target)
     /// <summary>Graph sends the same change twice, out of order, and Service Bus redelivers; an admin edits the
     /// user on the target while a mover is in flight.</summary>
     [Fact]
-    public Task DuplicateReorderedRedeliveredMessagesAndAdminEdits() => Explorer.ExploreAsync(nameof(DuplicateReorderedRedeliveredMessagesAndAdminEdits), 100, async seed =>
+    public Task DuplicateReorderedRedeliveredMessagesAndAdminEdits() => Explorer.ExploreAsync(nameof(DuplicateReorderedRedeliveredMessagesAndAdminEdits), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed);
         var a = world.NewInstance("a");
@@ -289,7 +289,7 @@ public sealed class EngineScenarios(TargetFixture target)
     /// <summary>Many leavers at once on several instances: the hourly threshold is never exceeded, and what it
     /// holds back is staged, not lost.</summary>
     [Fact]
-    public Task ThresholdUnderConcurrentLeavers() => Explorer.ExploreAsync(nameof(ThresholdUnderConcurrentLeavers), 60, async seed =>
+    public Task ThresholdUnderConcurrentLeavers() => Explorer.ExploreAsync(nameof(ThresholdUnderConcurrentLeavers), 300, async seed =>
     {
         var world = new World(target.Emulator, target.Scim, seed, o =>
         {

@@ -137,6 +137,12 @@ public sealed class SessionBus(FakeTimeProvider time, Func<string, ValueTask> yi
         lock (_gate)
         {
             var now = time.GetUtcNow();
+            // The Functions host handles a session's messages one at a time (maxConcurrentCallsPerSession 1).
+            if (_messages.Any(m => m.Message.SessionId == session && m.Locked))
+            {
+                return null;
+            }
+
             // Service Bus orders a session by enqueue; a scheduled message is enqueued when its time comes.
             var entry = _messages.Where(m => m.Message.SessionId == session && !m.Locked && m.VisibleAt <= now).OrderBy(m => m.VisibleAt).ThenBy(m => m.Sequence).FirstOrDefault();
             if (entry is null)
