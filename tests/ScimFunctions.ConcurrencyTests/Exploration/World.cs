@@ -207,6 +207,15 @@ public sealed class World
 
     private bool InstanceProcessing(string worker) => _instances.TryGetValue(worker, out var instance) && instance.Processing;
 
+    /// <summary>Faults on the target (5xx, dropped connections, admin edits racing If-Match writes), drawn from
+    /// the emulator's random source seeded with the schedule's seed.</summary>
+    public void TargetFaults(FaultSettings faults)
+    {
+        Emulator.State.Settings.Update(o => o.FaultSeed = Scheduler.Seed);
+        Emulator.State.Faults.Clear();
+        Emulator.State.Faults.Set(faults);
+    }
+
     // ---------------- the directory ----------------
 
     public static DirectoryUser User(string id, string? jobTitle = "Engineer", bool enabled = true, string? department = "Research", string? managerId = null) =>
@@ -225,7 +234,9 @@ public sealed class World
         Emulator.State.Store.GetGroup(groupId, Urls)?.Body["members"]?.AsArray().Select(m => (string)m!["value"]!).ToList() ?? [];
 }
 
-/// <summary>One connector instance: its own engine (gate, scope cache) over the shared seams.</summary>
+/// <summary>One connector instance: its own engine (gate, scope cache) over the shared seams. One worker per
+/// instance: the scheduler sees only the seams' awaits, so two workers sharing an in-process lock or a lazily
+/// created table client would block each other outside a yield point (reported as such, never hidden).</summary>
 public sealed class Instance
 {
     private readonly World _world;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GenesysScimEmulator.State;
 using ScimFunctions.ConcurrencyTests.Exploration;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
@@ -33,7 +34,7 @@ public sealed class EngineScenarios(TargetFixture target)
         var u3 = world.Directory.User("u3")!;
         world.Directory.DeleteUser("u3");
         await world.RunAsync(
-            world.Timer("sweep", async () => await a.Sweeper.SweepAsync()),
+            world.Timer("sweep", async () => await world.NewInstance("sweep").Sweeper.SweepAsync()),
             world.Script("entra", async () =>
             {
                 await world.YieldAsync("admin disables u1");
@@ -72,7 +73,7 @@ public sealed class EngineScenarios(TargetFixture target)
         world.Directory.DeleteGroup("g2");
         world.Directory.ExpireCursors();
         await world.RunAsync(
-            world.Timer("sweep", async () => await a.Sweeper.SweepAsync()),
+            world.Timer("sweep", async () => await world.NewInstance("sweep").Sweeper.SweepAsync()),
             world.SessionWorker(a),
             world.SessionWorker(b));
         return (world, await Invariants.CheckAsync(world, new Dictionary<string, string> { ["g1"] = sales, ["g2"] = support }));
@@ -95,7 +96,7 @@ public sealed class EngineScenarios(TargetFixture target)
         world.Time.Advance(TimeSpan.FromDays(31));
 
         await world.RunAsync(
-            world.Timer("purge", async () => await a.Engine.PurgeDisabledAsync()),
+            world.Timer("purge", async () => await world.NewInstance("purge").Engine.PurgeDisabledAsync()),
             world.Script("entra", async () =>
             {
                 await world.YieldAsync("u1 rejoins");
@@ -164,7 +165,7 @@ public sealed class EngineScenarios(TargetFixture target)
         await SettleAsync(world, a);
 
         await world.RunAsync(
-            world.Timer("reconcile", async () => await a.Engine.ReconcileGroupsAsync()),
+            world.Timer("reconcile", async () => await world.NewInstance("reconcile").Engine.ReconcileGroupsAsync()),
             world.Script("entra", async () =>
             {
                 await world.YieldAsync("u2 leaves");
@@ -280,7 +281,7 @@ public sealed class EngineScenarios(TargetFixture target)
                 await world.YieldAsync("admin edits u1 again");
                 world.Emulator.State.Store.EditUserConcurrently(u1Target);
             }),
-            world.Timer("sweep", async () => await b.Sweeper.SweepAsync()),
+            world.Timer("sweep", async () => await world.NewInstance("sweep").Sweeper.SweepAsync()),
             world.SessionWorker(a),
             world.SessionWorker(b));
         return (world, await Invariants.CheckAsync(world));
@@ -340,11 +341,82 @@ public sealed class EngineScenarios(TargetFixture target)
         return (world, problems);
     });
 
+    /// <summary>The initial load with both sweeps at once (the timer and a lifecycle item's), webhooks for the
+    /// same users meanwhile, a manager chain, and a target that fails 10 % of requests, drops 2 % of connections
+    /// and has admins racing 10 % of the If-Match writes. Checked at quiescence, and again after one more sweep and
+    /// one reconcile.</summary>
+    [Fact]
+    public async Task InitialLoadWithOverlappingSweepsAndTargetFaults()
+    {
+        long faults = 0;
+        await Explorer.ExploreAsync(nameof(InitialLoadWithOverlappingSweepsAndTargetFaults), 300, async seed =>
+        {
+            var (world, problems) = await InitialLoadScheduleAsync(seed);
+            var counters = world.Emulator.State.Counters;
+            faults += counters.CountStatus(500) + counters.CountStatus(503) + counters.CountStatus(412) + counters.Snapshot().ByStatus.GetValueOrDefault("aborted");
+            return (world, problems);
+        });
+
+        // The scenario is about faults: make sure the schedules met some.
+        Assert.True(faults > 0, "no fault was injected on the target");
+    }
+
+    private async Task<(World, IReadOnlyList<string>)> InitialLoadScheduleAsync(int seed)
+    {
+        var world = new World(target.Emulator, target.Scim, seed);
+        var a = world.NewInstance("a");
+        var b = world.NewInstance("b");
+        var c = world.NewInstance("c");
+        var sales = world.SeedTargetGroup("Sales");
+        world.Directory.PutUser(World.User("boss"));
+        world.Directory.PutUser(World.User("mid", managerId: "boss"));
+        world.Directory.PutUser(World.User("ic1", managerId: "mid"));
+        world.Directory.PutUser(World.User("ic2", managerId: "mid", enabled: false));
+        world.Directory.PutGroup(new DirectoryGroup("g1", "Sales", ["boss", "mid", "ic1", "ic2"]));
+        world.TargetFaults(new FaultSettings { ErrorFraction = 0.1, DropFraction = 0.02, ConcurrentEditFraction = 0.1 });
+
+        await world.RunAsync(
+            world.Timer("sweep a", async () => await world.NewInstance("sweep a").Sweeper.SweepAsync()),
+            world.Timer("sweep b", async () => await world.NewInstance("sweep b").Sweeper.SweepAsync()),
+            world.Script("entra", async () =>
+            {
+                await world.NotifyAsync(WorkItemKind.User, "ic1");
+                await world.NotifyAsync(WorkItemKind.Group, "g1");
+                await world.YieldAsync("ic2 is enabled, mid moves");
+                world.Directory.Update("ic2", u => u with { AccountEnabled = true });
+                world.Directory.Update("mid", u => u with { JobTitle = "Manager" });
+                await world.NotifyAsync(WorkItemKind.User, "ic2");
+                await world.NotifyAsync(WorkItemKind.User, "mid");
+            }),
+            world.SessionWorker(a),
+            world.SessionWorker(b),
+            world.SessionWorker(c));
+        var groups = new Dictionary<string, string> { ["g1"] = sales };
+        var problems = (await Invariants.CheckAsync(world, groups)).ToList();
+        problems.AddRange(ManagerProblems(world, "mid", "boss"));
+        problems.AddRange(ManagerProblems(world, "ic1", "mid"));
+        problems.AddRange(ManagerProblems(world, "ic2", "mid"));
+        if (problems.Count > 0)
+        {
+            return (world, problems);
+        }
+
+        // One more sweep and one reconcile change nothing that was right.
+        world.TargetFaults(FaultSettings.None);
+        await world.RunAsync(
+            world.Timer("sweep", async () => await world.NewInstance("sweep").Sweeper.SweepAsync()),
+            world.Timer("reconcile", async () => await world.NewInstance("reconcile").Engine.ReconcileGroupsAsync()),
+            world.SessionWorker(a),
+            world.SessionWorker(c));
+        problems = [.. await Invariants.CheckAsync(world, groups), .. ManagerProblems(world, "ic2", "mid")];
+        return (world, problems);
+    }
+
     // ---------------- helpers ----------------
 
     /// <summary>Brings the world to a settled starting point: one sweep and its items, one instance, no interleaving choices that matter.</summary>
     private static async Task SettleAsync(World world, Instance instance) =>
-        await world.RunAsync(world.Timer("setup sweep", async () => await instance.Sweeper.SweepAsync()), world.SessionWorker(instance));
+        await world.RunAsync(world.Timer("setup sweep", async () => await world.NewInstance("setup sweep").Sweeper.SweepAsync()), world.SessionWorker(instance));
 
     private static IEnumerable<string> ManagerProblems(World world, string reportId, string managerId)
     {
