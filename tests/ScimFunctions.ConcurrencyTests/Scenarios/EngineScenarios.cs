@@ -97,6 +97,7 @@ public sealed class EngineScenarios(TargetFixture target)
 
         await world.RunAsync(
             world.Timer("purge", async () => await world.NewInstance("purge").Engine.PurgeDisabledAsync()),
+            world.Timer("purge 2", async () => await world.NewInstance("purge 2").Engine.PurgeDisabledAsync()),
             world.Script("entra", async () =>
             {
                 await world.YieldAsync("u1 rejoins");
