@@ -5,6 +5,7 @@
 #   CONCURRENCY_SEED=<seed> dotnet test tests/ScimFunctions.ConcurrencyTests -c Release --filter <Scenario>
 #   CONCURRENCY_SKIP_BUILD=1  reuse an existing Release build
 # Ends with exactly one line: concurrency: S scenarios, N schedules, B bugs, T s
+# (B: scenarios in which a schedule broke an invariant; a scenario's exploration stops at its first failing seed)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_started EXIT

@@ -10,8 +10,8 @@ namespace ScimFunctions.ConcurrencyTests.Exploration;
 /// (the code between two yield points is deterministic: fake clock, in-memory seams, one runner at a time).
 /// Switching is biased per schedule (some seeds switch at nearly every yield, some rarely), which finds
 /// both fine-grained races and long ones.
-/// Why not Coyote: its rewriting must cover every assembly whose awaits matter (the Azure SDK, HttpClient,
-/// ASP.NET TestServer), and the seams already see every await that matters here.</summary>
+/// Why not Coyote: see docs/engine.md (Concurrency); in short, it could not control the Azure SDK's and
+/// HttpClient's awaits, and the seams already see every await that matters here.</summary>
 // Not disposable on purpose: after a failed schedule some workers stay parked on their semaphores, and
 // disposing those would fault them; a schedule's objects are garbage once it ends.
 #pragma warning disable CA1001
