@@ -386,6 +386,8 @@ public sealed class SyncRunner(
         var request = user is null ? new UserRequest(objectId) : new UserRequest(objectId, user, time.GetUtcNow());
         var outcome = await users.ConvergeAsync(request, run, cancellationToken);
         var decision = outcome.Decision;
+        var entitlementLines = entitlements is null || user is null || decision?.Desired is null ? []
+            : EntitlementResolver.Explain(await entitlements.DesiredAsync(objectId, cancellationToken), mapping?.Projection, decision.Desired);
         return new UserExplanation(
             idOrUserPrincipalName,
             objectId,
@@ -398,7 +400,7 @@ public sealed class SyncRunner(
             decision?.Patch ?? [],
             decision?.PendingManagerId,
             outcome.Operations,
-            mapping);
+            mapping) { Entitlements = entitlementLines };
     }
 
     public async Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default)

@@ -154,6 +154,35 @@ public sealed class EntitlementTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Explain_ShowsEachEntitlementWithTheRuleGroupsThatGiveIt_AndWhatWouldBeAddedOrRemoved()
+    {
+        await StartAsync();
+        await ProvisionAsync("u-ivy", "ivy@contoso.com");
+        h.Graph.AddMember(Billing, "u-ivy");
+        h.Graph.AddMember(Senior, "u-ivy");
+        await GroupChangedAsync(Billing);
+        await GroupChangedAsync(Senior);
+        h.Graph.RemoveMember(Senior, "u-ivy");
+        h.Time.Advance(TimeSpan.FromSeconds(h.Options.Scope.GroupCacheSeconds + 1)); // past the rule-group cache
+        h.ResetCounters();
+
+        var explanation = await h.Engine.ExplainAsync("u-ivy");
+        var lines = explanation.Entitlements.Select(e => $"{e.Change} {e.Kind} {e.Name} {e.Value} [{string.Join(",", e.Groups)}]").ToList();
+        var text = new StringWriter();
+        ScimFunctions.Cli.OperatorReports.WriteExplanation(text, explanation);
+
+        Assert.Equal(0, h.ScimWrites);
+        Assert.Contains($"keep Role Agent  [{Billing}]", lines);
+        Assert.Contains("remove Role Quality Evaluator  []", lines);
+        Assert.Contains($"replace Skill Billing 3 [{Billing}]", lines);
+        Assert.Contains("remove Skill Disputes  []", lines);
+        Assert.Contains($"keep Division Billing Billing [{Billing}]", lines);
+        Assert.Contains("Entitlements (from Sync__Entitlements rules", text.ToString(), StringComparison.Ordinal);
+        Assert.Matches(@"replace\s+skill\s+Billing\s+3\s+" + Billing, text.ToString());
+        Assert.Contains("remove roles[value eq \"Quality Evaluator\"]", text.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AGroupChange_CostsOnePatchPerAffectedMember_AndNothingForTheOthers()
     {
         await StartAsync();
