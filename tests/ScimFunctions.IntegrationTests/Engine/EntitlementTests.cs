@@ -249,6 +249,26 @@ public sealed class EntitlementTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATransitiveRule_CountsMembersOfNestedGroups_ADirectRuleDoesNot()
+    {
+        const string Nested = "0b5a7c2e-3333-4c3e-9a51-000000000003";
+        await StartAsync(rules: $$"""
+            { "rules": [ { "group": "{{Billing}}", "transitive": true, "roles": ["Agent"] },
+                         { "group": "{{Senior}}", "roles": ["Quality Evaluator"] } ] }
+            """);
+        h.Graph.AddGroup(Nested, "Billing Night Shift");
+        h.Graph.AddMember(Nested, "u-jo");
+        h.Graph.AddMember(Billing, Nested);
+        h.Graph.AddMember(Senior, Nested);
+
+        h.AddUser("u-jo", "jo@contoso.com", "Jo");
+        await h.NotifyAsync("u-jo");
+        await h.DrainAsync();
+
+        Assert.Equal(["Agent"], Roles((await h.MappingAsync("u-jo")).ScimId!));
+    }
+
+    [Fact]
     public async Task AnUnknownSkillName_IsAPermanentFailure_DeadLetteredWithTheName_AndShownInStatus()
     {
         await StartAsync(
