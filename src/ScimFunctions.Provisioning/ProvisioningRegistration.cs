@@ -54,6 +54,7 @@ public static class ProvisioningRegistration
             var rules = EntitlementRules.Parse(sync.Entitlements);
             return new EntitlementHolder(rules.IsEmpty ? null : new EntitlementResolver(rules, provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<TimeProvider>(), sync.Scope.GroupCacheSeconds));
         });
+        services.AddHostedService(provider => new EntitlementGroupCheck(provider.GetRequiredService<EntitlementHolder>().Resolver, EngineLogger(provider)));
         services.TryAddSingleton(provider => new DestructiveGate(provider.GetRequiredService<StateStore>(), provider.GetRequiredService<ThresholdOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
         services.TryAddSingleton(provider => new UserConverger(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),

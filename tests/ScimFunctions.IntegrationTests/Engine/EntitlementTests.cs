@@ -269,6 +269,24 @@ public sealed class EntitlementTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AtStart_ARuleGroupMissingFromEntra_StopsTheHostNamingTheSettingAndRule_AnUnreadableDirectoryDoesNot()
+    {
+        const string Missing = "0b5a7c2e-9999-4c3e-9a51-000000000009";
+        await StartAsync();
+        var rules = ScimFunctions.Provisioning.Sync.Entitlements.EntitlementRules.Parse($$"""
+            { "rules": [ { "group": "{{Billing}}", "roles": ["Agent"] }, { "group": "{{Missing}}", "roles": ["Agent"] } ] }
+            """);
+        using var resolver = new ScimFunctions.Provisioning.Sync.Entitlements.EntitlementResolver(rules, h.Directory, h.Time, 60);
+        var check = new ScimFunctions.Provisioning.Sync.Entitlements.EntitlementGroupCheck(resolver, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => check.StartAsync(CancellationToken.None));
+        h.Graph.FailNext(503, count: 20, pathContains: "/groups/");
+        await check.StartAsync(CancellationToken.None);
+
+        Assert.Equal($"Setting Sync__Entitlements: rule 1 (group {Missing}) names a group that does not exist in Entra.", ex.Message);
+    }
+
+    [Fact]
     public async Task AnUnknownSkillName_IsAPermanentFailure_DeadLetteredWithTheName_AndShownInStatus()
     {
         await StartAsync(

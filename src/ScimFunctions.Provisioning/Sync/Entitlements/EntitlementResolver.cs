@@ -53,6 +53,22 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
         }
     }
 
+    /// <summary>Every rule group that does not exist in Entra, as a message naming the setting and the rule
+    /// (empty: all resolve). A directory failure throws <see cref="DirectoryUnavailableException"/>.</summary>
+    public async Task<IReadOnlyList<string>> CheckGroupsAsync(CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        foreach (var rule in rules.Rules)
+        {
+            if (await directory.GetGroupAsync(rule.GroupId, transitive: false, cancellationToken) is null)
+            {
+                problems.Add($"Setting {EntitlementRules.Setting}: {rule.Label} names a group that does not exist in Entra.");
+            }
+        }
+
+        return problems;
+    }
+
     /// <summary>The rules whose group the user is in.</summary>
     public async Task<IReadOnlyList<EntitlementRule>> RulesForAsync(string userId, CancellationToken cancellationToken = default)
     {
