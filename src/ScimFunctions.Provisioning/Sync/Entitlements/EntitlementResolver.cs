@@ -166,10 +166,11 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
     public async Task<IReadOnlyList<FollowUp>> GroupChangedFollowUpsAsync(string groupId, StateStore store, CancellationToken cancellationToken = default)
     {
         Invalidate(groupId);
+        var recorded = await RecordedAsync(store, cancellationToken);
         var affected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rule in rules.Rules.Where(r => r.GroupId.Equals(groupId, StringComparison.OrdinalIgnoreCase)))
         {
-            affected.UnionWith(await AffectedAsync(rule, store, cancellationToken));
+            affected.UnionWith(await AffectedAsync(rule, recorded, cancellationToken));
         }
 
         return [.. affected.Order(StringComparer.Ordinal).Select(id => new FollowUp(WorkItemKind.User, id, "entitlement rule group changed"))];
@@ -179,31 +180,34 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
     public async Task<IReadOnlyList<string>> AffectedUsersAsync(StateStore store, CancellationToken cancellationToken = default)
     {
         Invalidate();
+        var recorded = await RecordedAsync(store, cancellationToken);
         var affected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rule in rules.Rules)
         {
-            affected.UnionWith(await AffectedAsync(rule, store, cancellationToken));
+            affected.UnionWith(await AffectedAsync(rule, recorded, cancellationToken));
         }
 
         return [.. affected.Order(StringComparer.Ordinal)];
     }
 
-    private async Task<IEnumerable<string>> AffectedAsync(EntitlementRule rule, StateStore store, CancellationToken cancellationToken)
+    /// <summary>Active mapped users and the rule groups each was in when last converged (one Table scan).</summary>
+    private static async Task<Dictionary<string, IReadOnlySet<string>>> RecordedAsync(StateStore store, CancellationToken cancellationToken)
     {
-        var members = await MembersAsync(rule, cancellationToken);
-        var recorded = new HashSet<string>(StringComparer.Ordinal);
-        var mapped = new HashSet<string>(StringComparer.Ordinal);
+        var recorded = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
         await foreach (var mapping in store.ListUsersAsync(LifecycleState.Active, cancellationToken))
         {
-            mapped.Add(mapping.ObjectId);
-            if (RecordedGroups(mapping.Projection).Contains(rule.GroupId))
-            {
-                recorded.Add(mapping.ObjectId);
-            }
+            recorded[mapping.ObjectId] = RecordedGroups(mapping.Projection);
         }
 
-        var joined = members.Where(m => !recorded.Contains(m) && GraphNotificationParser.IsSafeId(m));
-        var left = recorded.Where(r => !members.Contains(r));
+        return recorded;
+    }
+
+    private async Task<IEnumerable<string>> AffectedAsync(EntitlementRule rule, Dictionary<string, IReadOnlySet<string>> recorded, CancellationToken cancellationToken)
+    {
+        var members = await MembersAsync(rule, cancellationToken);
+        var inRule = recorded.Where(r => r.Value.Contains(rule.GroupId)).Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+        var joined = members.Where(m => !inRule.Contains(m) && GraphNotificationParser.IsSafeId(m));
+        var left = inRule.Where(r => !members.Contains(r));
         return joined.Concat(left);
     }
 
