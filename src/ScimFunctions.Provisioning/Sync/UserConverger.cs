@@ -417,7 +417,7 @@ public sealed class UserConverger(
                 case ScimOutcome.VersionConflict:
                     throw new ProvisioningException(FailureReasons.VersionConflicts, $"Target user {scimId} kept changing: {options.ConflictRetries} version conflicts in a row.", isTransient: true);
                 default:
-                    ThrowFor(patched.Outcome, patched.Error, objectId, "patch");
+                    ThrowFor(patched.Outcome, patched.Error, objectId, "patch", patched.Outcome == ScimOutcome.InvalidValue ? EntitlementProjection.DescribeSent(desired, ops) : null);
                     break;
             }
         }
@@ -903,7 +903,7 @@ public sealed class UserConverger(
         }
     }
 
-    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what)
+    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what, string? context = null)
     {
         var (reason, transient) = outcome switch
         {
@@ -920,7 +920,7 @@ public sealed class UserConverger(
             metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
         }
 
-        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.", transient);
+        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.{context}", transient);
     }
 
     private void EnsureSuccess(ScimResult<ScimResource> result, string objectId, string what)
