@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.State;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -113,6 +115,53 @@ public sealed class TargetUserIndex
 
     private static string? Text(ScimResource resource, string attribute) =>
         resource.Body[attribute] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+}
+
+/// <summary>The Functions' initial load: a <see cref="DeltaSweeper"/> round that queues many joiners lists the
+/// target once and stores, per joiner, what the listing said (<see cref="TargetHint"/>, Table Storage). The
+/// joiner's item, whoever delivers it (sweep or webhook) and on whichever instance, reads its own row: one Table
+/// read instead of a SCIM lookup. A hint older than <see cref="MaxAge"/> is not used.</summary>
+public sealed class TargetHintWriter(StateStore store, IScimClient scim, AttributeMapper mapper, SyncOptions options, TimeProvider time, ILogger logger)
+{
+    /// <summary>Long enough for the queue to drain a large initial load at the rate limit (100,000 creates at
+    /// 300 a minute take about 5.6 hours); after that a joiner looks itself up again.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(8);
+
+    public async Task<int> WriteAsync(IReadOnlyCollection<DirectoryUser> joiners, CancellationToken cancellationToken = default)
+    {
+        var index = await TargetUserIndex.LoadAsync(scim, joiners.Count, time, logger, cancellationToken);
+        if (index is null)
+        {
+            return 0;
+        }
+
+        var hints = new List<TargetHint>(joiners.Count);
+        foreach (var user in joiners)
+        {
+            if (TableKeys.IsValid(user.Id) && mapper.Project(user, null).Values.TryGetValue(ScimAttributes.UserName, out var userName))
+            {
+                var match = index.Find(user.Id, userName);
+                hints.Add(new TargetHint(user.Id, userName, match?.ScimId, match?.Why, index.ListedAt));
+            }
+        }
+
+        // Stored before the items are queued, so no item runs ahead of its hint.
+        await store.SaveTargetHintsAsync(hints, options.Parallelism, cancellationToken);
+        return hints.Count;
+    }
+
+    /// <summary>The hint for a joiner, if one was stored, is recent and was matched on the same userName.</summary>
+    public static TargetMatch? Usable(TargetHint? hint, string userName, DateTimeOffset now, out bool absent)
+    {
+        absent = false;
+        if (hint is null || now - hint.ListedAt > MaxAge || !string.Equals(hint.UserName, userName, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        absent = hint.ScimId is null;
+        return hint.ScimId is null ? null : new TargetMatch(hint.ScimId, hint.Why ?? "listed on the target");
+    }
 }
 
 /// <summary>A listed target user a joiner would be adopted onto (read again by id before it is).</summary>

@@ -209,24 +209,32 @@ public sealed class UserConverger(
 
         // A full run that listed the target knows whether the person is there: a match is read by id and adopted,
         // a miss goes straight to the POST (whose 409 still catches a user created since the listing).
+        // A sweep's listing left a hint per joiner in Table Storage instead (TargetHintWriter).
         var listedAbsent = false;
-        if (request.FullRun?.Target is { } index && desired.TryGetValue(ScimAttributes.UserName, out var indexedName))
+        TargetMatch? match = null;
+        if (desired.TryGetValue(ScimAttributes.UserName, out var indexedName))
         {
-            if (index.Find(id, indexedName) is { } match)
+            if (request.FullRun?.Target is { } index)
             {
-                var listed = await scim.GetUserAsync(match.ScimId, cancellationToken: cancellationToken);
-                if (listed.Outcome == ScimOutcome.Ok && listed.Value is { } found)
-                {
-                    return await AdoptAsync(existing, found, projection, observedAt, request, run, match.Why, cancellationToken);
-                }
+                match = index.Find(id, indexedName);
+                listedAbsent = match is null;
+            }
+            else if (request.FullRun is null && !run.DryRun)
+            {
+                match = TargetHintWriter.Usable(await store.GetTargetHintAsync(id, cancellationToken), indexedName, time.GetUtcNow(), out listedAbsent);
+            }
+        }
 
-                // Deleted since the listing: look the person up as without an index.
-                EnsureSuccessOrNotFound(listed, id, "read of the listed target user");
-            }
-            else
+        if (match is not null)
+        {
+            var listed = await scim.GetUserAsync(match.ScimId, cancellationToken: cancellationToken);
+            if (listed.Outcome == ScimOutcome.Ok && listed.Value is { } found)
             {
-                listedAbsent = true;
+                return await AdoptAsync(existing, found, projection, observedAt, request, run, match.Why, cancellationToken);
             }
+
+            // Deleted since the listing: look the person up as without an index.
+            EnsureSuccessOrNotFound(listed, id, "read of the listed target user");
         }
 
         if (!listedAbsent)

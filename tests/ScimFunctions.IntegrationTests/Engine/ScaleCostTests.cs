@@ -91,6 +91,30 @@ public sealed class ScaleCostTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeltaSweepInitialLoad_CostsOnePostPerJoiner_ThroughTheSweepsHints()
+    {
+        Users(100);
+        var seeded = h.Emulator.State.Seed(new JsonObject
+        {
+            ["users"] = new JsonArray(new JsonObject { ["userName"] = "renamed.before@contoso.com", ["externalId"] = "u-00007", ["displayName"] = "User 00007" }),
+        }).Users.Single().Id;
+
+        await h.Sweep.RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo());
+        var settled = await h.DrainAsync();
+
+        Assert.All(settled, s => Assert.Equal("complete", s.Settlement));
+        Assert.Equal(100, h.TargetUsers().Count);
+        Assert.Equal(seeded, (await h.MappingAsync("u-00007")).ScimId);
+        Assert.Equal(99, h.ScimCount("POST"));
+
+        // The sweep's count and one page per Genesys scan, one POST per created user, and one GET by id for the
+        // user the listing matched on its anchor (an adoption, not a creation).
+        Assert.Equal(4, h.ScimCount("GET"));
+        var perCreated = (h.ScimCount("GET") - 1 + h.ScimCount("POST")) / 99.0;
+        Assert.True(perCreated <= 1.05, $"{perCreated:0.000} SCIM requests per created user");
+    }
+
+    [Fact]
     public async Task UnchangedReRun_ReadsTheMappingTableInPages_NotOneRowPerUser()
     {
         Users(1_100);
