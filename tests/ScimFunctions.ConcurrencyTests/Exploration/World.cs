@@ -34,8 +34,8 @@ public sealed class World
         Scheduler = new Scheduler(seed);
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
         Tables = new InMemoryTableService { BeforeOperation = op => YieldAsync($"table {op.Kind} {op.Table} {op.PartitionKey}") };
-        Directory = new ChangingDirectory(Time, YieldAsync);
-        Bus = new SessionBus(Time, YieldAsync);
+        Directory = new ChangingDirectory(Time, YieldAsync) { ClockMoved = () => Scheduler.WakeAll() };
+        Bus = new SessionBus(Time, YieldAsync) { Sent = () => Scheduler.WakeAll() };
         Scim = new YieldingScimClient(scim, YieldAsync);
         Options = new SyncOptions { Parallelism = 1, FollowUpDelaySeconds = 1, SweepGroupDelaySeconds = 5, RetryBaseDelaySeconds = 1, DisabledGraceDays = 30 };
         configure?.Invoke(Options);
@@ -100,10 +100,17 @@ public sealed class World
                 {
                     // Nothing visible: the clock moves on to the next scheduled message (retries, follow-ups).
                     Time.Advance(at - Time.GetUtcNow());
+                    Scheduler.WakeAll();
+                }
+                else
+                {
+                    Scheduler.SetIdle(true);
                 }
 
                 continue;
             }
+
+            Scheduler.SetIdle(false);
 
             try
             {

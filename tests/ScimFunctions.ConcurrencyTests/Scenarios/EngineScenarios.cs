@@ -162,13 +162,29 @@ public sealed class EngineScenarios(TargetFixture target)
             world.Directory.PutUser(World.User(id));
         }
 
-        world.Directory.PutGroup(new DirectoryGroup("g1", "Sales", ["u1", "u2", "u3"]));
+        world.Directory.PutUser(World.User("u4", enabled: false));
+        world.Directory.PutGroup(new DirectoryGroup("g1", "Sales", ["u1", "u2", "u3", "u4"]));
+
+        // Groups that sort before g1: the reconcile spends a while on them after loading its user index.
+        foreach (var name in new[] { "a1", "a2", "a3" })
+        {
+            world.SeedTargetGroup("Team " + name);
+            world.Directory.PutGroup(new DirectoryGroup(name, "Team " + name, ["u1"]));
+        }
+
         await SettleAsync(world, a);
+        world.Directory.Update("u4", u => u with { AccountEnabled = true });
+        await world.RunAsync(world.Script("u4 joins", async () => await world.NotifyAsync(WorkItemKind.User, "u4")), world.SessionWorker(a));
+        world.Directory.Update("u4", u => u with { AccountEnabled = false });
+        await world.RunAsync(world.Script("u4 leaves", async () => await world.NotifyAsync(WorkItemKind.User, "u4")), world.SessionWorker(a));
 
         await world.RunAsync(
             world.Timer("reconcile", async () => await world.NewInstance("reconcile").Engine.ReconcileGroupsAsync()),
             world.Script("entra", async () =>
             {
+                await world.YieldAsync("u4 comes back");
+                world.Directory.Update("u4", u => u with { AccountEnabled = true });
+                await world.NotifyAsync(WorkItemKind.User, "u4");
                 await world.YieldAsync("u2 leaves");
                 world.Directory.Update("u2", u => u with { AccountEnabled = false });
                 await world.NotifyAsync(WorkItemKind.User, "u2");

@@ -21,6 +21,9 @@ public sealed class ChangingDirectory(FakeTimeProvider time, Func<string, ValueT
 
     public int RoundSeconds { get; set; } = 30;
 
+    /// <summary>Runs whenever a read moved the clock (scheduled messages may be due now).</summary>
+    public Action? ClockMoved { get; init; }
+
     public int Reads { get; private set; }
 
     // ---------------- the scenario changes Entra ----------------
@@ -189,6 +192,7 @@ public sealed class ChangingDirectory(FakeTimeProvider time, Func<string, ValueT
         }
 
         time.Advance(TimeSpan.FromSeconds(1));
+        ClockMoved?.Invoke();
     }
 
     private async ValueTask RestOfRoundAsync(string what)
@@ -198,6 +202,7 @@ public sealed class ChangingDirectory(FakeTimeProvider time, Func<string, ValueT
         {
             await yield(what + " (page)");
             time.Advance(TimeSpan.FromSeconds(Math.Max(1, RoundSeconds / 3)));
+            ClockMoved?.Invoke();
         }
     }
 }

@@ -24,7 +24,10 @@ public sealed class SessionBus(FakeTimeProvider time, Func<string, ValueTask> yi
 
     public List<DeadLetter> DeadLetters { get; } = [];
 
-    public int Sent { get; private set; }
+    public int SentCount { get; private set; }
+
+    /// <summary>Runs after messages were accepted (the scheduler wakes idle receivers).</summary>
+    public Action? Sent { get; init; }
 
     public int DuplicatesDropped { get; private set; }
 
@@ -79,7 +82,7 @@ public sealed class SessionBus(FakeTimeProvider time, Func<string, ValueTask> yi
             var now = time.GetUtcNow();
             foreach (var message in messages)
             {
-                Sent++;
+                SentCount++;
                 if (message.MessageId is { } id)
                 {
                     if (_seenIds.TryGetValue(id, out var first) && now - first < DuplicateWindow)
@@ -100,6 +103,8 @@ public sealed class SessionBus(FakeTimeProvider time, Func<string, ValueTask> yi
                 _messages.Add(new Entry(message, ++_sequence, visible));
             }
         }
+
+        Sent?.Invoke();
     }
 
     /// <summary>Locks a session that has a visible message and no receiver; null when there is none. Which one
