@@ -2,6 +2,7 @@
 # Prints the benchmark figures (request counts are exact; times depend on the machine). Not part of CI.
 #   eng/bench.sh [users]        default 2000: every section
 #   eng/bench.sh worker-start   only the worker start-up figures
+#   eng/bench.sh scale [sizes]  only the scale figures (default 1000 10000 50000 users; 50k takes a while)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_started EXIT
@@ -12,4 +13,5 @@ dotnet build bench/ScimFunctions.Benchmarks -c Release -p:ServiceBusBinding="$BI
 dotnet build src/ScimFunctions -c Release -p:ServiceBusBinding="$BINDING" -nologo -clp:ErrorsOnly >/dev/null
 export SCIMFN_APP_DIRECTORY="$ROOT/src/ScimFunctions/bin/Release/net10.0" SCIMFN_SAMPLE_SETTINGS="$ROOT/local.settings.sample.json"
 start_azurite >/dev/null
-dotnet bench/ScimFunctions.Benchmarks/bin/Release/net10.0/ScimFunctions.Benchmarks.dll "${1:-2000}"
+if [ $# -eq 0 ]; then set -- 2000; fi
+dotnet bench/ScimFunctions.Benchmarks/bin/Release/net10.0/ScimFunctions.Benchmarks.dll "$@"

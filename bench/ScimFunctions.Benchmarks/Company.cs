@@ -42,9 +42,11 @@ internal sealed class Company
         for (var g = 0; g < groups; g++)
         {
             var members = Enumerable.Range(0, userCount).Where(i => i % groups == g || i % 97 == g).Select(i => Id(1, i)).ToList();
-            this.groups.Add((Id(2, g), $"Queue {g:D2}", members));
+            this.groups.Add((Id(2, g), GroupName(g), members));
         }
     }
+
+    public static string GroupName(int index) => $"Queue {index:D2}";
 
     public JsonObject EmulatorSeed() => new()
     {

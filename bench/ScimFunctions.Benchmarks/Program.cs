@@ -18,15 +18,22 @@ if (args is ["worker-start"])
     return;
 }
 
-var users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
 var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING")
     ?? throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set: run the benchmarks with eng/bench.sh, which starts Azurite.");
+if (args is ["scale", .. var sizes])
+{
+    await Scale.RunAsync(connection, sizes.Length > 0 ? [.. sizes.Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [1_000, 10_000, 50_000]);
+    return;
+}
+
+var users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
 
 Console.WriteLine($"ScimFunctions benchmarks — {users} users, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Console.WriteLine();
 
 WebhookIntake();
 await ProvisioningCost(users, connection);
+await Scale.RunAsync(connection, [1_500, 6_000]);
 await WorkerStart.RunAsync();
 
 static void WebhookIntake()

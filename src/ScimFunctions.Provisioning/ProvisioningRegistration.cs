@@ -75,7 +75,9 @@ public static class ProvisioningRegistration
             provider.GetRequiredService<EntitlementHolder>().Resolver));
         services.TryAddSingleton(provider => new DeltaSweeper(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<WorkQueue>(),
-            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
+            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider),
+            new TargetHintWriter(provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<AttributeMapper>(),
+                provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider))));
         return services;
     }
 

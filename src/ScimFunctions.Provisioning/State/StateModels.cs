@@ -102,3 +102,7 @@ public sealed record UserKey(string ObjectId, string? ScimId, LifecycleState Sta
 
 /// <summary>One destructive action counted in the threshold's window: when, and the hash of action and object id.</summary>
 public sealed record LedgerEntry(DateTimeOffset At, string Key);
+/// <summary>A sweep's listing of the target, for one joiner it queued: the target user holding the joiner's
+/// externalId or userName (<paramref name="ScimId"/>), or none (null) when <paramref name="ListedAt"/> came.</summary>
+/// <param name="UserName">The userName the joiner was matched on; a different one now makes the hint void.</param>
+public sealed record TargetHint(string ObjectId, string UserName, string? ScimId, string? Why, DateTimeOffset ListedAt);

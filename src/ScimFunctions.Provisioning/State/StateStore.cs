@@ -38,6 +38,9 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public string CountersTable => tablePrefix + "Counters";
     public string PendingTable => tablePrefix + "Pending";
 
+    /// <summary>What a sweep's listing of the target said about each joiner it queued (see docs/engine.md).</summary>
+    public string TargetHintsTable => tablePrefix + "TargetHints";
+
     // ---------- users ----------
 
     public async Task<UserMapping?> GetUserAsync(string objectId, CancellationToken cancellationToken = default)
@@ -296,6 +299,41 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     {
         var table = await TableAsync(StagedTable, cancellationToken);
         await DeleteAsync(table, "hold", "hold", ETag.All, cancellationToken);
+    }
+
+    // ---------- target hints (the sweep's listing of the target, per joiner) ----------
+
+    /// <summary>Upserts one hint per joiner (one row each: a joiner's item reads only its own).</summary>
+    public async Task SaveTargetHintsAsync(IReadOnlyCollection<TargetHint> hints, int parallelism, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(TargetHintsTable, cancellationToken);
+        await Parallel.ForEachAsync(hints, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (hint, ct) =>
+        {
+            var entity = new TableEntity(TableKeys.Validate(hint.ObjectId, "user object id"), "hint")
+            {
+                ["UserName"] = hint.UserName,
+                ["ScimId"] = hint.ScimId,
+                ["Why"] = hint.Why,
+                ["ListedAt"] = hint.ListedAt,
+            };
+            await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+            Interlocked.Increment(ref _writes);
+        });
+    }
+
+    public async Task<TargetHint?> GetTargetHintAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        var table = await TableAsync(TargetHintsTable, cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.Validate(objectId, "user object id"), "hint", cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return null;
+        }
+
+        var e = response.Value!;
+        return e.GetDateTimeOffset("ListedAt") is { } listedAt && e.GetString("UserName") is { } userName
+            ? new TargetHint(objectId, userName, e.GetString("ScimId"), e.GetString("Why"), listedAt)
+            : null;
     }
 
     // ---------- the destructive-action ledger (sliding window) ----------

@@ -41,7 +41,16 @@ public sealed record UserRequest(
     DirectoryUser? Observed = null,
     DateTimeOffset? ObservedAt = null,
     RemovalReason? Removed = null,
-    DateTimeOffset? SeenAt = null);
+    DateTimeOffset? SeenAt = null)
+{
+    /// <summary>Set by a full run: the mapping rows it read in pages and the target's users it listed once,
+    /// shared by all its requests instead of one point read and one lookup per user.</summary>
+    public FullRunState? FullRun { get; init; }
+}
+
+/// <summary>What a full run read once for all its users. <paramref name="Rows"/> may only conclude "nothing to
+/// do" for a user: any other decision reads the row again (the run's copy can be minutes old).</summary>
+public sealed record FullRunState(IReadOnlyDictionary<string, State.UserMapping> Rows, TargetUserIndex? Target);
 
 /// <summary>Converge one group.</summary>
 /// <param name="Observed">The group with its full member list, when the caller already read it.</param>

@@ -13,8 +13,10 @@ public sealed record SweepResult(int UsersQueued, int GroupsQueued, bool UsersFu
 /// item per changed object, and only then stores the new cursor, so a crash in between replays the round
 /// instead of losing it (processing is level-triggered, so an item handled twice does no harm).
 /// User items carry the user as delta returned it, so processing them costs no further Graph read; group
-/// items are scheduled <see cref="SyncOptions.SweepGroupDelaySeconds"/> later so members exist first.</summary>
-public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, WorkQueue queue, SyncOptions options, TimeProvider time, ILogger logger)
+/// items are scheduled <see cref="SyncOptions.SweepGroupDelaySeconds"/> later so members exist first.
+/// With <paramref name="hints"/>, a full-resync round (the initial load) lists the target once for its joiners
+/// first, so each joiner's item costs one POST instead of a lookup and a POST.</summary>
+public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, WorkQueue queue, SyncOptions options, TimeProvider time, ILogger logger, TargetHintWriter? hints = null)
 {
     public const string UsersCursor = "users";
     public const string GroupsCursor = "groups";
@@ -61,12 +63,24 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
             // A full enumeration reports no removals: users deleted while the token was expired (their
             // notifications long given up by Graph) are only found by comparing with the rows. Each is queued
             // without a snapshot, so its processor reads Graph: a 404 is the leaver, anything else a no-op.
+            var provisioned = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var key in store.ListUserKeysAsync(cancellationToken))
             {
+                if (key.IsManaged)
+                {
+                    provisioned.Add(key.ObjectId);
+                }
+
                 if (key.IsActive && !items.ContainsKey(key.ObjectId) && GraphNotificationParser.IsSafeId(key.ObjectId))
                 {
                     items[key.ObjectId] = new QueuedWorkItem(new WorkItem(WorkItemKind.User, key.ObjectId, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.Delta), $"d:{key.ObjectId}:{round}");
                 }
+            }
+
+            if (hints is not null)
+            {
+                var joiners = delta.Changed.Where(u => u.AccountEnabled && !provisioned.Contains(u.Id) && items.ContainsKey(u.Id)).DistinctBy(u => u.Id).ToList();
+                await hints.WriteAsync(joiners, cancellationToken);
             }
         }
 

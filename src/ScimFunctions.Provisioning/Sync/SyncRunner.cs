@@ -82,14 +82,25 @@ public sealed class SyncRunner(
         }
 
         var removed = delta.Removed.Where(r => !seen.ContainsKey(r.Id)).GroupBy(r => r.Id).Select(g => g.Last()).ToList();
+        var removedIds = removed.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+
+        // Every row in pages of 1,000, once: the convergers decide "unchanged" from this copy instead of one
+        // point read per user (they read the row again before anything else).
+        var rows = new Dictionary<string, UserMapping>(StringComparer.Ordinal);
         var missing = new List<string>();
-        await foreach (var key in store.ListUserKeysAsync(cancellationToken))
+        await foreach (var row in store.ListUsersAsync(cancellationToken: cancellationToken))
         {
-            if (key.State == LifecycleState.Active && key.ScimId is not null && !seen.ContainsKey(key.ObjectId) && removed.All(r => r.Id != key.ObjectId))
+            rows[row.ObjectId] = row;
+            if (row.State == LifecycleState.Active && row.ScimId is not null && !seen.ContainsKey(row.ObjectId) && !removedIds.Contains(row.ObjectId))
             {
-                missing.Add(key.ObjectId);
+                missing.Add(row.ObjectId);
             }
         }
+
+        // Joiners: enabled users without a provisioned row. Listing the target once beats a lookup each.
+        var joiners = seen.Values.Count(u => u.AccountEnabled && rows.GetValueOrDefault(u.Id) is not { IsProvisioned: true });
+        var target = await TargetUserIndex.LoadAsync(scim, joiners, time, logger, cancellationToken);
+        var fullRun = new FullRunState(rows, target);
 
         var total = seen.Count + removed.Count + missing.Count;
         var done = 0;
@@ -114,7 +125,7 @@ public sealed class SyncRunner(
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(seen.Values, parallel, (user, ct) => Converge(new UserRequest(user.Id, user, now), ct));
+        await Parallel.ForEachAsync(seen.Values, parallel, (user, ct) => Converge(new UserRequest(user.Id, user, now) { FullRun = fullRun }, ct));
         await Parallel.ForEachAsync(removed, parallel, (r, ct) => Converge(new UserRequest(r.Id, Removed: r.Reason, ObservedAt: now), ct));
         await Parallel.ForEachAsync(missing, parallel, (id, ct) => Converge(new UserRequest(id), ct));
 

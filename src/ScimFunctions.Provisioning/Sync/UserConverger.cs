@@ -58,12 +58,24 @@ public sealed class UserConverger(
         public bool Done { get; set; }
         public DirectoryUser? User { get; set; }
         public DateTimeOffset At { get; set; }
+
+        /// <summary>The full run's copy of the row was used once; from now on the row is read from the table.</summary>
+        public bool PreloadSpent { get; set; }
     }
 
     private async Task<UserOutcome> ConvergeOnceAsync(UserRequest request, RunContext run, GraphRead read, CancellationToken cancellationToken)
     {
         var id = request.ObjectId;
-        var mapping = await store.GetUserAsync(id, cancellationToken);
+
+        // A full run's copy of the row saves the point read when it shows nothing to do; any other decision
+        // starts again from a fresh read (Restart), so every write still rests on the row's current ETag.
+        var known = read.PreloadSpent ? null : request.FullRun?.Rows.GetValueOrDefault(id);
+        var mapping = known ?? await store.GetUserAsync(id, cancellationToken);
+        Task<UserOutcome> Restart()
+        {
+            read.PreloadSpent = true;
+            return ConvergeOnceAsync(request, run, read, cancellationToken);
+        }
 
         // A snapshot (delta) not newer than the data the row was written from is not trusted: read Graph instead.
         // Equal times are not "newer": a round's ObservedAt is when it started, so a read at that instant may
@@ -108,6 +120,11 @@ public sealed class UserConverger(
             observedAt = read.At;
         }
 
+        if (gone && known is not null)
+        {
+            return await Restart();
+        }
+
         if (gone)
         {
             var why = request.Removed is RemovalReason.HardDeleted ? "deleted in Entra" : request.Removed is RemovalReason.SoftDeleted ? "soft-deleted in Entra" : "not found in the directory";
@@ -115,6 +132,11 @@ public sealed class UserConverger(
         }
 
         var outOfScope = await scope.OutOfScopeReasonAsync(user!, cancellationToken);
+        if (outOfScope is not null && known is not null)
+        {
+            return await Restart();
+        }
+
         if (outOfScope is not null && snapshotUsable && mapping is { State: LifecycleState.Active, ScimId: not null })
         {
             // Leaving scope on the word of a snapshot: confirm with Graph, as for a removal.
@@ -131,7 +153,7 @@ public sealed class UserConverger(
         string? managerScimId = null;
         if (mapper.ManagerAttribute is not null && user!.ManagerKnown && !string.IsNullOrEmpty(user.ManagerId) && TableKeys.IsValid(user.ManagerId))
         {
-            var manager = await store.GetUserAsync(user.ManagerId, cancellationToken);
+            var manager = known is not null ? request.FullRun!.Rows.GetValueOrDefault(user.ManagerId) : await store.GetUserAsync(user.ManagerId, cancellationToken);
             managerScimId = manager is { IsProvisioned: true } ? manager.ScimId
                 : run.DryRun && run.SimulatedActive.ContainsKey(user.ManagerId) ? "(new)" : null;
         }
@@ -158,6 +180,10 @@ public sealed class UserConverger(
 
         var desired = projection.Values;
         var provisioned = mapping is { IsProvisioned: true };
+        if (known is not null && !(user.AccountEnabled && provisioned && IsUnchanged(mapping!, projection)))
+        {
+            return await Restart();
+        }
 
         if (!user!.AccountEnabled)
         {
@@ -189,18 +215,57 @@ public sealed class UserConverger(
         var desired = projection.Values;
         var decision = Decision(true, desired, existing, projection.PendingManagerId);
 
-        // Look for the person on the target first: externalId is the anchor this connector writes.
-        var byExternalId = await scim.FindUserAsync(ScimAttributes.ExternalId, id, cancellationToken);
-        if (byExternalId.Outcome == ScimOutcome.Ok && byExternalId.Value is { } anchored)
+        // A full run that listed the target knows whether the person is there: a match is read by id and adopted,
+        // a miss goes straight to the POST (whose 409 still catches a user created since the listing).
+        // A sweep's listing left a hint per joiner in Table Storage instead (TargetHintWriter).
+        var listedAbsent = false;
+        TargetMatch? match = null;
+        if (desired.TryGetValue(ScimAttributes.UserName, out var indexedName))
         {
-            return await AdoptAsync(existing, anchored, projection, observedAt, request, run, "target user carries this object id as externalId", cancellationToken);
+            if (request.FullRun?.Target is { } index)
+            {
+                match = index.Find(id, indexedName);
+                listedAbsent = match is null;
+            }
+            else if (request.FullRun is null && !run.DryRun)
+            {
+                match = TargetHintWriter.Usable(await store.GetTargetHintAsync(id, cancellationToken), indexedName, time.GetUtcNow(), out listedAbsent);
+            }
         }
 
-        EnsureSuccessOrNotFound(byExternalId, id, "look up by externalId");
+        if (match is not null)
+        {
+            var listed = await scim.GetUserAsync(match.ScimId, cancellationToken: cancellationToken);
+            if (listed.Outcome == ScimOutcome.Ok && listed.Value is { } found)
+            {
+                return await AdoptAsync(existing, found, projection, observedAt, request, run, match.Why, cancellationToken);
+            }
+
+            // Deleted since the listing: look the person up as without an index.
+            EnsureSuccessOrNotFound(listed, id, "read of the listed target user");
+        }
+
+        if (!listedAbsent)
+        {
+            // Look for the person on the target first: externalId is the anchor this connector writes.
+            var byExternalId = await scim.FindUserAsync(ScimAttributes.ExternalId, id, cancellationToken);
+            if (byExternalId.Outcome == ScimOutcome.Ok && byExternalId.Value is { } anchored)
+            {
+                return await AdoptAsync(existing, anchored, projection, observedAt, request, run, "target user carries this object id as externalId", cancellationToken);
+            }
+
+            EnsureSuccessOrNotFound(byExternalId, id, "look up by externalId");
+        }
 
         if (!desired.TryGetValue(ScimAttributes.UserName, out var userName))
         {
             return await FailPermanentAsync(existing, id, FailureReasons.TargetRejectedValue, "The user has no value for userName (check the attribute mapping source).", run, decision, cancellationToken);
+        }
+
+        if (run.DryRun && listedAbsent)
+        {
+            run.SimulatedActive[id] = "(new)";
+            return Done(id, PlanActions.Create, "new in scope; the target's listing holds no user with this externalId or userName", decision, Paths(desired.Keys));
         }
 
         if (run.DryRun)
@@ -302,9 +367,8 @@ public sealed class UserConverger(
         var desired = projection.Values;
         var hash = ScimProjection.Hash(desired);
         var reactivating = mapping.State == LifecycleState.Disabled;
-        var pendingChanged = !string.Equals(mapping.PendingManagerId, projection.PendingManagerId, StringComparison.Ordinal);
 
-        if (!reactivating && hash == mapping.ProjectionHash && mapping.Projection is not null && !pendingChanged && mapping.LastError is null)
+        if (IsUnchanged(mapping, projection))
         {
             metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
             EngineLog.Unchanged(logger, ObjectKinds.User, id, "projection unchanged");
@@ -381,6 +445,14 @@ public sealed class UserConverger(
         var follow = reactivating || run.ForceFollowUps ? await BecameActiveFollowUpsAsync(id, wasLeaver: true, cancellationToken) : [];
         return Done(id, action, reason, decision, ops.Count > 0 ? Paths(changed) : null, follow);
     }
+
+    /// <summary>Nothing to write: active, the same projection and pending manager as last applied, no error stored.</summary>
+    private static bool IsUnchanged(UserMapping mapping, ProjectionResult projection) =>
+        mapping.State != LifecycleState.Disabled
+        && mapping.Projection is not null
+        && mapping.LastError is null
+        && string.Equals(mapping.PendingManagerId, projection.PendingManagerId, StringComparison.Ordinal)
+        && ScimProjection.Hash(projection.Values) == mapping.ProjectionHash;
 
     /// <summary>PATCH with If-Match; on a version conflict read the target, diff again from what it holds,
     /// and retry (bounded). Null when the target user no longer exists.</summary>

@@ -4,15 +4,20 @@ using Azure.Core.Pipeline;
 
 namespace ScimFunctions.IntegrationTests.Engine.Support;
 
-/// <summary>Counts Table Storage entity writes (insert, update, upsert, delete; table creation excluded) and
-/// can fail the next ones, to simulate a crash between the SCIM write and the mapping write.</summary>
+/// <summary>Counts Table Storage entity writes (insert, update, upsert, delete; table creation excluded) and all
+/// entity requests (reads too), and can fail the next writes, to simulate a crash between the SCIM write and
+/// the mapping write.</summary>
 public sealed class CountingTablePolicy : HttpPipelinePolicy
 {
     private long writes;
+    private long requests;
     private int failNext;
     private int failStatus = 503;
 
     public long Writes => Interlocked.Read(ref writes);
+
+    /// <summary>Entity requests of any kind (point reads, query pages, writes); table creation excluded.</summary>
+    public long Requests => Interlocked.Read(ref requests);
 
     /// <summary>The next <paramref name="count"/> entity writes fail with <paramref name="status"/> (503 unless
     /// told: 412 is a lost ETag race, 400 a value Table Storage refuses) before reaching Azurite.</summary>
@@ -22,7 +27,11 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
         Interlocked.Exchange(ref failNext, count);
     }
 
-    public void Reset() => Interlocked.Exchange(ref writes, 0);
+    public void Reset()
+    {
+        Interlocked.Exchange(ref writes, 0);
+        Interlocked.Exchange(ref requests, 0);
+    }
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
@@ -49,6 +58,11 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
         var method = message.Request.Method;
         var path = message.Request.Uri.Path;
         var isTableCreate = method == RequestMethod.Post && path.EndsWith("/Tables", StringComparison.OrdinalIgnoreCase);
+        if (!isTableCreate)
+        {
+            Interlocked.Increment(ref requests);
+        }
+
         if (method == RequestMethod.Get || isTableCreate)
         {
             return false;

@@ -110,7 +110,10 @@ public sealed class EngineHarness : IAsyncDisposable
 
         harness.WorkQueue = new WorkQueue(harness.Queue.Sender);
         harness.Webhook = new GraphNotifications(harness.WorkQueue, Microsoft.Extensions.Options.Options.Create(new NotificationOptions { ClientState = ClientState }), harness.Time, NullLogger<GraphNotifications>.Instance);
-        var sweeper = new DeltaSweeper(harness.Store, harness.Directory, harness.WorkQueue, harness.Options, harness.Time, loggers.CreateLogger("ScimFunctions.Provisioning.Engine"));
+        var engineLogger = loggers.CreateLogger("ScimFunctions.Provisioning.Engine");
+        var mapper = new AttributeMapper(AttributeMapper.ParseRules(null, harness.Options.AttributeMapping, harness.Options.Division), harness.Options.DefaultPhoneCountryCode, harness.Scim.Capabilities.SupportedUserSchemas);
+        var hints = new TargetHintWriter(harness.Store, harness.Scim, mapper, harness.Options, harness.Time, engineLogger);
+        var sweeper = new DeltaSweeper(harness.Store, harness.Directory, harness.WorkQueue, harness.Options, harness.Time, engineLogger, hints);
         harness.Provision = new ProvisionObject(harness.Engine, harness.WorkQueue, sweeper, harness.Options, harness.Time, NullLogger<ProvisionObject>.Instance);
         harness.Sweep = new DeltaSweep(sweeper, NullLogger<DeltaSweep>.Instance);
         harness.Purge = new PurgeDisabled(harness.Engine, NullLogger<PurgeDisabled>.Instance);
@@ -118,7 +121,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
         // Tables exist before anything is counted.
         await harness.Engine.GetStatusAsync();
-        foreach (var table in new[] { harness.Store.PendingTable, harness.Store.CountersTable })
+        foreach (var table in new[] { harness.Store.PendingTable, harness.Store.CountersTable, harness.Store.TargetHintsTable })
         {
             await harness.Store.TableAsync(table);
         }

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Azure.Core;
+using Azure.Data.Tables;
+using GenesysScimEmulator;
+using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.Sync;
+
+namespace ScimFunctions.Benchmarks;
+
+/// <summary>How a full sync grows with the directory: per size a fresh emulator and tables, the initial load
+/// (SCIM requests per created user, minutes of Genesys rate budget) and an unchanged re-run (time, Table and
+/// SCIM requests), with the peak managed heap of the process (the emulator runs in it too).</summary>
+internal static class Scale
+{
+    private const double GenesysRequestsPerMinute = 300;
+
+    public static async Task RunAsync(string connection, IReadOnlyList<int> sizes)
+    {
+        Console.WriteLine("3. Scale: initial load and unchanged re-run per directory size (`scimfn sync` engine; emulator limit lifted)");
+        Console.WriteLine("   users   load req  req/created  budget min   load s   re-run s  re-run Table req  re-run SCIM req  peak heap MiB");
+        var reruns = new Dictionary<int, double>();
+        foreach (var size in sizes)
+        {
+            var (load, rerun) = await OneAsync(connection, size);
+            reruns[size] = rerun.Seconds;
+            Console.WriteLine($"   {size,5} {load.Requests,10} {load.Requests / (double)Math.Max(1, load.Created),12:0.000} {load.Requests / GenesysRequestsPerMinute,11:0.0} {load.Seconds,8:0.0} {rerun.Seconds,10:0.00} {rerun.TableRequests,17} {rerun.ScimRequests,16} {Math.Max(load.PeakHeapMiB, rerun.PeakHeapMiB),14:0}");
+        }
+
+        if (reruns.TryGetValue(1_500, out var small) && reruns.TryGetValue(6_000, out var large) && small > 0)
+        {
+            Console.WriteLine($"   unchanged re-run 1,500 → 6,000 users: ×{large / small:0.00}, growth exponent {Math.Log(large / small) / Math.Log(4):0.00} (linear is 1.00)");
+        }
+
+        Console.WriteLine($"   budget min: the load's SCIM requests at Genesys's {GenesysRequestsPerMinute:0} requests/min per token; the physical bound is one POST per user.");
+        Console.WriteLine();
+    }
+
+    private sealed record Load(long Requests, int Created, double Seconds, double PeakHeapMiB);
+
+    private sealed record Rerun(double Seconds, long TableRequests, long ScimRequests, double PeakHeapMiB);
+
+    private static async Task<(Load, Rerun)> OneAsync(string connection, int users)
+    {
+        await using var emulator = await EmulatorHost.StartAsync(o => o.RateLimitPerMinute = 10_000_000);
+        var directory = Directory.CreateTempSubdirectory("scimfn-scale-");
+        try
+        {
+            var snapshot = Path.Combine(directory.FullName, "directory.json");
+            var company = new Company(users, groups: 20);
+            emulator.State.Seed(company.EmulatorSeed());
+            await File.WriteAllTextAsync(snapshot, company.SnapshotJson());
+
+            var tableCounter = new CountingPolicy();
+            var tableOptions = new TableClientOptions();
+            tableOptions.AddPolicy(tableCounter, HttpPipelinePosition.PerCall);
+            var tables = new TableServiceClient(connection, tableOptions);
+            using var scim = ScimClient.Create(new ScimOptions
+            {
+                Profile = "genesys",
+                BaseUrl = emulator.ScimBaseUrl,
+                LoginUrl = emulator.BaseAddress.GetLeftPart(UriPartial.Authority),
+                ClientId = emulator.ClientId,
+                ClientSecret = emulator.ClientSecret,
+                RequestsPerMinute = 100_000,
+                RequestBurst = 1_000,
+            });
+            var source = DirectorySources.Snapshot(snapshot, Path.Combine(directory.FullName, "state"));
+            var runner = SyncRunner.Create(scim, source, tables, new SyncOptions { Parallelism = 4 }, tablePrefix: "Scale" + Guid.NewGuid().ToString("N")[..8]);
+
+            async Task<(SyncSummary Summary, double Seconds, double PeakMiB)> Measure()
+            {
+                emulator.State.Counters.Reset();
+                tableCounter.Reset();
+                GC.Collect();
+                using var sampler = new HeapSampler();
+                var watch = Stopwatch.StartNew();
+                var summary = await runner.SyncAsync(dryRun: false);
+                watch.Stop();
+                return (summary, watch.Elapsed.TotalSeconds, sampler.PeakMiB);
+            }
+
+            var (loaded, loadSeconds, loadPeak) = await Measure();
+            var loadRequests = emulator.State.Counters.Total - emulator.State.Counters.Count("POST", "token")
+                - emulator.State.Counters.Count("PATCH", "groups") - emulator.State.Counters.Count("GET", "groups");
+            if (loaded.Failed > 0)
+            {
+                Console.WriteLine($"   !! {loaded.Failed} failed on the initial load of {users}");
+            }
+
+            var (_, rerunSeconds, rerunPeak) = await Measure();
+            var rerunScim = emulator.State.Counters.Total - emulator.State.Counters.Count("POST", "token");
+            var rerunTable = tableCounter.Requests;
+            if (users == BaselineUsers)
+            {
+                await BaselineAsync(emulator, scim, runner, company, snapshot);
+            }
+            return (new Load(loadRequests, loaded.Created, loadSeconds, loadPeak), new Rerun(rerunSeconds, rerunTable, rerunScim, rerunPeak));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private const int BaselineUsers = 10_000;
+
+    /// <summary>The naive full-scan reconciler (ssosync, idp-scim-sync: every 15 minutes list every Entra user
+    /// and every target user and group, diff, write) against this connector, in SCIM requests per day at 1 %
+    /// daily churn. Measured rounds, multiplied by their schedules: 96 full scans a day for the naive one; for
+    /// this connector the churn's own requests plus ReconcileGroups (hourly, `0 15 * * * *`), whose drift scan
+    /// lists the target's users too. DeltaSweep reads Graph only.</summary>
+    private static async Task BaselineAsync(RunningEmulator emulator, ScimClient scim, SyncRunner runner, Company company, string snapshot)
+    {
+        long Requests() => emulator.State.Counters.Total - emulator.State.Counters.Count("POST", "token");
+
+        // One naive round: every target user (default attributes: Genesys pages of 25, active and inactive
+        // scans) and every group; its writes are the churn's, the same as this connector's.
+        emulator.State.Counters.Reset();
+        var listed = 0;
+        await foreach (var _ in scim.ListUsersAsync())
+        {
+            listed++;
+        }
+
+        for (var g = 0; g < 20; g++)
+        {
+            await scim.FindGroupByDisplayNameAsync(Company.GroupName(g));
+        }
+
+        var naiveRound = Requests();
+
+        // The day's churn through this connector: 1 % of the users change (title), each converged once.
+        company.Move(0.01);
+        await File.WriteAllTextAsync(snapshot, company.SnapshotJson());
+        emulator.State.Counters.Reset();
+        await runner.SyncAsync(dryRun: false);
+        var churn = Requests();
+
+        emulator.State.Counters.Reset();
+        await runner.ReconcileGroupsAsync();
+        var reconcile = Requests();
+
+        var naiveDay = 96 * naiveRound + churn;
+        var connectorDay = 24 * reconcile + churn;
+        Console.WriteLine($"   Naive full-scan baseline, {BaselineUsers:N0} users ({listed:N0} on the target), 1 % daily churn, SCIM requests per day:");
+        Console.WriteLine($"     naive (every 15 min):  96 × {naiveRound:N0} (list users and groups) + {churn:N0} (churn writes) = {naiveDay:N0}");
+        Console.WriteLine($"     this connector:        24 × {reconcile:N0} (hourly ReconcileGroups drift scan) + {churn:N0} (churn) = {connectorDay:N0}");
+        Console.WriteLine($"     ratio naive / connector: {naiveDay / (double)connectorDay:0.0}× (without the drift scan: {naiveDay / (double)Math.Max(1, churn):0}×)");
+    }
+
+    /// <summary>Polls the managed heap while a run lasts: its peak, not a timing.</summary>
+    private sealed class HeapSampler : IDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task loop;
+        private long peak;
+
+        public HeapSampler() => loop = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(false));
+                try
+                {
+                    await Task.Delay(20, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        });
+
+        public double PeakMiB => Math.Max(peak, GC.GetTotalMemory(false)) / 1024.0 / 1024.0;
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            loop.Wait();
+            stop.Dispose();
+        }
+    }
+}
