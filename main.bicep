@@ -250,6 +250,7 @@ var engineTableNames = [
   'ScimStagedActions'
   'ScimCounters'
   'ScimPending'
+  'ScimTargetHints'
 ]
 
 var deploymentContainerName = 'app-package'

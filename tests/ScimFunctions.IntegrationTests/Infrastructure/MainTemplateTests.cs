@@ -101,7 +101,12 @@ public sealed partial class MainTemplateTests(CompiledMainTemplate compiled)
         var tables = Main.Variables["engineTableNames"]!.AsArray().Select(v => (string?)v).ToList();
         // The same names the engine uses, so the identity never needs rights to create tables.
         var engine = new ScimFunctions.Provisioning.State.StateStore(new Azure.Data.Tables.TableServiceClient("UseDevelopmentStorage=true"), ScimFunctions.Provisioning.State.StateStore.DefaultPrefix);
-        Assert.Equal([engine.UsersTable, engine.GroupsTable, engine.CursorsTable, engine.SubscriptionsTable, engine.StagedTable, engine.CountersTable, engine.PendingTable], tables);
+        // Every table the store names (each a "…Table" property), so a table added to the engine cannot be missed here.
+        var engineTables = typeof(ScimFunctions.Provisioning.State.StateStore).GetProperties()
+            .Where(p => p.PropertyType == typeof(string) && p.Name.EndsWith("Table", StringComparison.Ordinal))
+            .Select(p => (string?)p.GetValue(engine))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(engineTables, tables.Order(StringComparer.Ordinal));
         Assert.Equal("[variables('engineTableNames')]", (string?)Main.ModuleDeployment("storage")["properties"]!["parameters"]!["tableNames"]!["value"]);
 
         var (table, _) = Single("Microsoft.Storage/storageAccounts/tableServices/tables");
