@@ -36,6 +36,7 @@ internal sealed partial class ScimfnCommands
         Root.Subcommands.Add(ExplainCommand());
         Root.Subcommands.Add(StagedCommand());
         Root.Subcommands.Add(ReplayCommand());
+        Root.Subcommands.Add(ProvisionCommand());
         Root.Subcommands.Add(GenerateSamplesCommand());
     }
 
