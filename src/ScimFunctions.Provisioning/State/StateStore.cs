@@ -324,9 +324,10 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         {
             return await lazy.Value.WaitAsync(cancellationToken);
         }
-        catch (RequestFailedException)
+        catch (Exception ex) when (ex is not OperationCanceledException || lazy.Value.IsFaulted || lazy.Value.IsCanceled)
         {
-            // A failed create must not be cached: the next call tries again.
+            // A failed create must not be cached, whatever failed (a 5xx, a timeout, a credential error): the next
+            // call tries again. Only this caller giving up (its own token) leaves the create running for others.
             _tables.TryRemove(new KeyValuePair<string, Lazy<Task<TableClient>>>(name, lazy));
             throw;
         }

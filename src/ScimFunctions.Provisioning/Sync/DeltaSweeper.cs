@@ -29,6 +29,10 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
     private async Task<(int, bool)> SweepUsersAsync(CancellationToken cancellationToken)
     {
         var cursor = await store.GetCursorAsync(UsersCursor, cancellationToken);
+
+        // The round's data is at least as old as its start: a long round ends after webhook items have read
+        // (and applied) newer data, and an ObservedAt taken at the end would make this snapshot look newer.
+        var startedAt = time.GetUtcNow();
         var delta = await directory.GetUserChangesAsync(cursor.Link, cancellationToken);
         var now = time.GetUtcNow();
         var round = RoundId(cursor.Link, delta.Cursor);
@@ -38,7 +42,7 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
             if (GraphNotificationParser.IsSafeId(user.Id))
             {
                 items[user.Id] = new QueuedWorkItem(
-                    new WorkItem(WorkItemKind.User, user.Id, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.Delta, user, now),
+                    new WorkItem(WorkItemKind.User, user.Id, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.Delta, user, startedAt),
                     $"d:{user.Id}:{round}");
             }
         }
@@ -48,7 +52,21 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
             if (GraphNotificationParser.IsSafeId(removed.Id))
             {
                 var change = removed.Reason == RemovalReason.HardDeleted ? WorkItemChangeTypes.Deleted : WorkItemChangeTypes.SoftDeleted;
-                items[removed.Id] = new QueuedWorkItem(new WorkItem(WorkItemKind.User, removed.Id, change, null, null, now, WorkItemSources.Delta, null, now), $"d:{removed.Id}:{round}");
+                items[removed.Id] = new QueuedWorkItem(new WorkItem(WorkItemKind.User, removed.Id, change, null, null, now, WorkItemSources.Delta, null, startedAt), $"d:{removed.Id}:{round}");
+            }
+        }
+
+        if (delta.IsFullResync)
+        {
+            // A full enumeration reports no removals: users deleted while the token was expired (their
+            // notifications long given up by Graph) are only found by comparing with the rows. Each is queued
+            // without a snapshot, so its processor reads Graph: a 404 is the leaver, anything else a no-op.
+            await foreach (var key in store.ListUserKeysAsync(cancellationToken))
+            {
+                if (key.IsActive && !items.ContainsKey(key.ObjectId) && GraphNotificationParser.IsSafeId(key.ObjectId))
+                {
+                    items[key.ObjectId] = new QueuedWorkItem(new WorkItem(WorkItemKind.User, key.ObjectId, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.Delta), $"d:{key.ObjectId}:{round}");
+                }
             }
         }
 
@@ -84,6 +102,19 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
             if (GraphNotificationParser.IsSafeId(removed.Id))
             {
                 items[removed.Id] = new QueuedWorkItem(new WorkItem(WorkItemKind.Group, removed.Id, WorkItemChangeTypes.Deleted, null, null, now, WorkItemSources.Delta, null, now), $"d:{removed.Id}:{round}", notBefore);
+            }
+        }
+
+        if (delta.IsFullResync)
+        {
+            // As for users: a managed group deleted during the gap is missing from the enumeration, not reported
+            // removed. Its item reads Graph; a 404 takes out the members this connector put in.
+            await foreach (var mapping in store.ListGroupsAsync(cancellationToken))
+            {
+                if (mapping.State == GroupState.Managed && !items.ContainsKey(mapping.ObjectId) && GraphNotificationParser.IsSafeId(mapping.ObjectId))
+                {
+                    items[mapping.ObjectId] = new QueuedWorkItem(new WorkItem(WorkItemKind.Group, mapping.ObjectId, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.Delta), $"d:{mapping.ObjectId}:{round}", notBefore);
+                }
             }
         }
 

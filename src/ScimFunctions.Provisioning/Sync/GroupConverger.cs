@@ -108,6 +108,7 @@ public sealed class GroupConverger(
         var desired = new HashSet<string>(StringComparer.Ordinal);
         var pending = new HashSet<string>(StringComparer.Ordinal);
         var neverProvisioned = new HashSet<string>(StringComparer.Ordinal);
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var memberId in group.MemberIds.Distinct(StringComparer.Ordinal))
         {
             if (!TableKeys.IsValid(memberId))
@@ -121,6 +122,7 @@ public sealed class GroupConverger(
             if (key is { IsActive: true } && !wouldBeDisabled)
             {
                 desired.Add(key.ScimId!);
+                owners[key.ScimId!] = memberId;
             }
             else if (run.DryRun && run.SimulatedActive.TryGetValue(memberId, out var simulated))
             {
@@ -143,11 +145,12 @@ public sealed class GroupConverger(
             link = link with { ScimId = scimId, TargetVersion = version, State = GroupState.Managed, Members = null, MembersHash = null };
         }
 
-        return await ApplyMembersAsync(link, scimId, group.DisplayName, desired, pending, null, GroupState.Managed, request, run, index, cancellationToken, targetBody, isNewLink: mapping?.State != GroupState.Managed || mapping.ScimId != scimId, neverProvisioned);
+        return await ApplyMembersAsync(link, scimId, group.DisplayName, desired, pending, null, GroupState.Managed, request, run, index, cancellationToken, targetBody, isNewLink: mapping?.State != GroupState.Managed || mapping.ScimId != scimId, neverProvisioned, owners);
     }
 
     private async Task<GroupOutcome> ApplyMembersAsync(GroupMapping mapping, string scimId, string? displayName, HashSet<string> desired, HashSet<string> pending, string? removalReason, GroupState finalState,
-        GroupRequest request, RunContext run, UserIndex? index, CancellationToken cancellationToken, JsonObject? targetBody = null, bool isNewLink = false, HashSet<string>? neverProvisioned = null)
+        GroupRequest request, RunContext run, UserIndex? index, CancellationToken cancellationToken, JsonObject? targetBody = null, bool isNewLink = false, HashSet<string>? neverProvisioned = null,
+        Dictionary<string, string>? owners = null)
     {
         var id = mapping.ObjectId;
         index ??= UserIndex.PointReads(store);
@@ -209,6 +212,18 @@ public sealed class GroupConverger(
         {
             for (var attempt = 0; ; attempt++)
             {
+                if (index.IsLoaded || attempt > 0)
+                {
+                    // The index is a snapshot from the start of a long run, and a version conflict means someone
+                    // (often a leaver's follow-up) changed the group meanwhile: confirm each member to add is still
+                    // active, or a leaver already taken out is put back.
+                    add = await ConfirmAddsAsync(add, desired, pending, owners, index, cancellationToken);
+                    if (add.Count == 0 && remove.Count == 0)
+                    {
+                        break;
+                    }
+                }
+
                 var patched = await scim.PatchGroupMembersAsync(scimId, add, remove, version, cancellationToken);
                 if (patched.IsSuccess)
                 {
@@ -283,14 +298,36 @@ public sealed class GroupConverger(
             LastErrorAt = null,
             AppliedAt = add.Count + remove.Count > 0 ? time.GetUtcNow() : mapping.AppliedAt,
         };
-        await store.SaveGroupAsync(updated, cancellationToken);
-
         // Members never provisioned: note the wait, so their joiner brings this group back. Known leavers
         // (disabled or deleted rows) get no pending row: a leaver keeps its Entra groups, so that would cost
         // a write per group at every disable; a rejoin finds these groups by their pending set instead.
-        foreach (var memberId in pending.Except(mapping.PendingMembers).Where(m => neverProvisioned?.Contains(m) == true))
+        // The pending rows go first: a crash before the group row is saved is repaired by the redelivery,
+        // which sees the same members as newly pending; the other order left a group row saying "pending"
+        // with no pending row, and the redelivery saw nothing new.
+        var newlyPending = pending.Except(mapping.PendingMembers).ToList();
+        foreach (var memberId in newlyPending.Where(m => neverProvisioned?.Contains(m) == true))
         {
             await store.AddPendingAsync(memberId, ObjectKinds.Group, id, cancellationToken);
+        }
+
+        await store.SaveGroupAsync(updated, cancellationToken);
+
+        // A member's joiner (or rejoin) that ran between this convergence's read of it and the pending row (or
+        // the group row) looked for waiting groups too early and found none: read each newly pending member
+        // again, and if one is active now, converge again with it.
+        var joined = false;
+        foreach (var memberId in newlyPending)
+        {
+            if (await store.GetUserAsync(memberId, cancellationToken) is { } row && new UserKey(row.ObjectId, row.ScimId, row.State) is { IsActive: true } key)
+            {
+                index.Update(key);
+                joined = true;
+            }
+        }
+
+        if (joined)
+        {
+            throw new StateConflictException($"A member of group {id} was provisioned while the group was being converged.");
         }
 
         foreach (var memberId in mapping.PendingMembers.Except(pending))
@@ -299,6 +336,37 @@ public sealed class GroupConverger(
         }
 
         return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanActions.Update : PlanActions.None, operations, add.Count, remove.Count, false, displayName);
+    }
+
+    /// <summary>The members to add that are still active, by point read; the others move from desired to pending.</summary>
+    private async Task<List<string>> ConfirmAddsAsync(List<string> add, HashSet<string> desired, HashSet<string> pending, Dictionary<string, string>? owners, UserIndex index, CancellationToken cancellationToken)
+    {
+        var confirmed = new List<string>(add.Count);
+        foreach (var scimId in add)
+        {
+            if (owners is null || !owners.TryGetValue(scimId, out var memberId))
+            {
+                confirmed.Add(scimId);
+                continue;
+            }
+
+            var row = await store.GetUserAsync(memberId, cancellationToken);
+            var key = row is null ? null : new UserKey(row.ObjectId, row.ScimId, row.State);
+            if (key is { IsActive: true } && key.ScimId == scimId)
+            {
+                confirmed.Add(scimId);
+                continue;
+            }
+
+            desired.Remove(scimId);
+            pending.Add(memberId);
+            if (key is not null)
+            {
+                index.Update(key);
+            }
+        }
+
+        return confirmed;
     }
 
     private static async Task<HashSet<string>> ManagedMembersAsync(JsonObject body, UserIndex index, CancellationToken cancellationToken)

@@ -513,6 +513,11 @@ public sealed class SyncRunner(
             {
                 summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}");
             }
+            catch (StateConflictException ex)
+            {
+                // One user's row racing with its own convergence must not stop the purge of the others.
+                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
+            }
         }
 
         return summary.Build(scim.Counts);
@@ -525,7 +530,6 @@ public sealed class SyncRunner(
     {
         var summary = new SummaryBuilder(scim.Counts);
         var run = new RunContext(dryRun);
-        var index = await UserIndex.LoadAsync(store, cancellationToken);
         var known = new List<GroupMapping>();
         await foreach (var group in store.ListGroupsAsync(cancellationToken))
         {
@@ -547,6 +551,9 @@ public sealed class SyncRunner(
             summary.Fail(ObjectKinds.User, "*", $"{ex.Reason}: {ex.Message}");
         }
 
+        // Loaded after the long drift scan, not before it; still, users leave while the groups converge, so the
+        // convergers confirm every member they would add with a point read (GroupConverger).
+        var index = await UserIndex.LoadAsync(store, cancellationToken);
         await Parallel.ForEachAsync(known, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (group, ct) =>
         {
             try

@@ -63,8 +63,20 @@ public sealed class UserConverger(
         var id = request.ObjectId;
         var mapping = await store.GetUserAsync(id, cancellationToken);
 
-        // A snapshot (delta) older than the data the row was written from is not trusted: read Graph instead.
-        var snapshotUsable = request.ObservedAt is { } seen && (mapping?.ObservedAt is null || seen >= mapping.ObservedAt);
+        // A snapshot (delta) not newer than the data the row was written from is not trusted: read Graph instead.
+        // Equal times are not "newer": a round's ObservedAt is when it started, so a read at that instant may
+        // already hold a later change.
+        var snapshotUsable = request.ObservedAt is { } seen && (mapping?.ObservedAt is null || seen > mapping.ObservedAt);
+
+        // A snapshot never disables an active user by itself: a webhook item may have read Graph after the
+        // round did and found nothing to write (the user came back, or was never gone), which leaves no newer
+        // ObservedAt on the row. A leaver is rare, so it costs one Graph read to confirm.
+        if (snapshotUsable && mapping is { State: LifecycleState.Active, ScimId: not null }
+            && (request.Removed is not null || request.Observed is { AccountEnabled: false }))
+        {
+            snapshotUsable = false;
+        }
+
         DirectoryUser? user;
         DateTimeOffset observedAt;
         bool gone;
@@ -101,6 +113,12 @@ public sealed class UserConverger(
         }
 
         var outOfScope = await scope.OutOfScopeReasonAsync(user!, cancellationToken);
+        if (outOfScope is not null && snapshotUsable && mapping is { State: LifecycleState.Active, ScimId: not null })
+        {
+            // Leaving scope on the word of a snapshot: confirm with Graph, as for a removal.
+            return await ConvergeOnceAsync(request with { Observed = null, ObservedAt = null, Removed = null }, run, read, cancellationToken);
+        }
+
         if (outOfScope is not null)
         {
             var scopeWhy = (mapping is { IsProvisioned: true } ? "left scope: " : "not in scope: ") + outOfScope;
@@ -140,8 +158,11 @@ public sealed class UserConverger(
                 return await LeaverAsync(mapping, desired, "account disabled in Entra", observedAt, request, run, Decision(true, desired, mapping, projection.PendingManagerId), cancellationToken);
             }
 
+            // A redelivery may follow a crash between this leaver's row write and its follow-ups: recompute them,
+            // or the groups keep the leaver until the next reconcile.
+            var leaverFollowUps = provisioned && run.ForceFollowUps && !run.DryRun ? await LeaverFollowUpsAsync(mapping!, cancellationToken) : [];
             return Done(id, provisioned ? PlanActions.None : PlanActions.Skip, provisioned ? "already disabled" : "account disabled in Entra; not provisioned",
-                Decision(true, desired, mapping, projection.PendingManagerId));
+                Decision(true, desired, mapping, projection.PendingManagerId), followUps: leaverFollowUps);
         }
 
         if (!provisioned)
@@ -333,8 +354,9 @@ public sealed class UserConverger(
             LastLagSeconds = ops.Count > 0 ? Lag(request) : mapping.LastLagSeconds,
             PendingManagerId = projection.PendingManagerId,
         };
+        await AddPendingManagerAsync(id, mapping.PendingManagerId, projection.PendingManagerId, cancellationToken);
         await store.SaveUserAsync(updated, cancellationToken);
-        await UpdatePendingManagerAsync(id, mapping.PendingManagerId, projection.PendingManagerId, cancellationToken);
+        await RemovePendingManagerAsync(id, mapping.PendingManagerId, projection.PendingManagerId, cancellationToken);
 
         if (ops.Count > 0)
         {
@@ -397,6 +419,13 @@ public sealed class UserConverger(
     {
         var id = mapping.ObjectId;
         var decision = Decision(true, projection.Values, mapping, projection.PendingManagerId);
+        if (!run.DryRun && await store.GetUserAsync(id, cancellationToken) is { } fresh && fresh.ETag != mapping.ETag)
+        {
+            // The row changed since it was read (PurgeDisabled deleted this leaver in the meantime): the target
+            // user is gone for a known reason, so decide again from the row as it is now (a rejoin: a new joiner).
+            throw new StateConflictException($"The user {id} row changed while its target user {mapping.ScimId} disappeared.");
+        }
+
         if (!options.RecreateDeletedTargetUsers)
         {
             return await FailPermanentAsync(mapping, id, FailureReasons.TargetUserDeleted,
@@ -511,11 +540,14 @@ public sealed class UserConverger(
 
     /// <summary>DELETE of a user disabled longer than the grace period (PurgeDisabled). Confirms with the
     /// directory first: a user who is back is converged instead; a failed read deletes nothing.</summary>
-    public async Task<UserOutcome> PurgeAsync(UserMapping mapping, RunContext run, CancellationToken cancellationToken = default)
+    public async Task<UserOutcome> PurgeAsync(UserMapping listed, RunContext run, CancellationToken cancellationToken = default)
     {
-        var id = mapping.ObjectId;
+        var id = listed.ObjectId;
+
+        // The purge's listing may be minutes old: decide on the row as it is now (a rejoin may have written it).
+        var mapping = await store.GetUserAsync(id, cancellationToken) ?? listed with { State = LifecycleState.Deleted };
         var decision = new UserDecision(false, null, null, mapping.Projection, [], [], null);
-        if (mapping.State != LifecycleState.Disabled || mapping.ScimId is null || mapping.Origin is null)
+        if (mapping.State != LifecycleState.Disabled || mapping.ScimId is null || mapping.Origin is null || mapping.DisabledSince != listed.DisabledSince)
         {
             return Done(id, PlanActions.Skip, "not a disabled user this connector created or adopted", decision);
         }
@@ -551,9 +583,25 @@ public sealed class UserConverger(
         var deleted = await scim.DeleteUserAsync(mapping.ScimId, mapping.TargetVersion, cancellationToken);
         if (deleted.Outcome == ScimOutcome.VersionConflict)
         {
-            // Changed on the target since it was disabled: delete what is there now (still ours, still a leaver).
+            // Changed on the target since it was disabled: by an admin, or by a rejoin that is reactivating the
+            // user right now (it PATCHes active=true before it writes the row, so the row cannot tell yet). Only
+            // a user still inactive on the target is deleted, and only at the version just read.
             metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            deleted = await scim.DeleteUserAsync(mapping.ScimId, null, cancellationToken);
+            var current = await scim.GetUserAsync(mapping.ScimId, cancellationToken: cancellationToken);
+            if (current.Outcome != ScimOutcome.NotFound)
+            {
+                EnsureSuccess(current, id, "read before delete");
+                if (current.Value!.Body[ScimAttributes.Active]?.GetValue<bool>() != false)
+                {
+                    return Done(id, PlanActions.Skip, "reactivated on the target while being purged; decided again at its next convergence", decision);
+                }
+
+                deleted = await scim.DeleteUserAsync(mapping.ScimId, current.Value.Version, cancellationToken);
+                if (deleted.Outcome == ScimOutcome.VersionConflict)
+                {
+                    throw new ProvisioningException(FailureReasons.VersionConflicts, $"Target user {mapping.ScimId} kept changing while being purged; not deleted.", isTransient: true);
+                }
+            }
         }
 
         if (!deleted.IsSuccess && deleted.Outcome != ScimOutcome.NotFound)
@@ -561,7 +609,26 @@ public sealed class UserConverger(
             ThrowFor(deleted.Outcome, deleted.Error, id, "delete");
         }
 
-        await store.SaveUserAsync(mapping with { State = LifecycleState.Deleted, TargetVersion = null, AppliedAt = time.GetUtcNow(), LastError = null, LastErrorAt = null }, cancellationToken);
+        // The target user is gone now, whoever wrote the row meanwhile: the row must say so.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await store.SaveUserAsync(mapping with { State = LifecycleState.Deleted, TargetVersion = null, AppliedAt = time.GetUtcNow(), LastError = null, LastErrorAt = null }, cancellationToken);
+                break;
+            }
+            catch (StateConflictException) when (attempt < StateConflictRetries)
+            {
+                var fresh = await store.GetUserAsync(id, cancellationToken);
+                if (fresh is null || fresh.ScimId != mapping.ScimId || fresh.State == LifecycleState.Deleted)
+                {
+                    break;
+                }
+
+                mapping = fresh;
+            }
+        }
+
         metrics.Deletes.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
         EngineLog.Deleted(logger, id, mapping.ScimId, why);
         return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
@@ -687,21 +754,30 @@ public sealed class UserConverger(
         return result;
     }
 
-    private async Task UpdatePendingManagerAsync(string objectId, string? before, string? after, CancellationToken cancellationToken)
+    /// <summary>Notes that the user waits for its manager, BEFORE the mapping row says so: a crash in between
+    /// then leaves a pending row with an old mapping row, which the redelivery repairs; the other order left a
+    /// row that says "waiting" with nobody told, and the redelivery saw nothing to do (a spare pending row costs
+    /// one no-op follow-up). Then the manager is read again: if its joiner ran between this user's read of it
+    /// and the pending row, that joiner found no pending row, so this convergence decides again instead.</summary>
+    private async Task AddPendingManagerAsync(string objectId, string? before, string? after, CancellationToken cancellationToken)
     {
-        if (string.Equals(before, after, StringComparison.Ordinal))
+        if (string.Equals(before, after, StringComparison.Ordinal) || after is null || !TableKeys.IsValid(after))
         {
             return;
         }
 
-        if (before is not null && TableKeys.IsValid(before))
+        await store.AddPendingAsync(after, ObjectKinds.User, objectId, cancellationToken);
+        if (await store.GetUserAsync(after, cancellationToken) is { IsProvisioned: true })
+        {
+            throw new StateConflictException($"Manager {after} of user {objectId} was provisioned while the user was being converged.");
+        }
+    }
+
+    private async Task RemovePendingManagerAsync(string objectId, string? before, string? after, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(before, after, StringComparison.Ordinal) && before is not null && TableKeys.IsValid(before))
         {
             await store.RemovePendingAsync(before, ObjectKinds.User, objectId, cancellationToken);
-        }
-
-        if (after is not null && TableKeys.IsValid(after))
-        {
-            await store.AddPendingAsync(after, ObjectKinds.User, objectId, cancellationToken);
         }
     }
 
@@ -714,8 +790,9 @@ public sealed class UserConverger(
 
     private async Task<UserMapping> SaveAsync(UserMapping mapping, UserMapping? existing, CancellationToken cancellationToken)
     {
+        await AddPendingManagerAsync(mapping.ObjectId, existing?.PendingManagerId, mapping.PendingManagerId, cancellationToken);
         var saved = await store.SaveUserAsync(mapping, cancellationToken);
-        await UpdatePendingManagerAsync(mapping.ObjectId, existing?.PendingManagerId, mapping.PendingManagerId, cancellationToken);
+        await RemovePendingManagerAsync(mapping.ObjectId, existing?.PendingManagerId, mapping.PendingManagerId, cancellationToken);
         return saved;
     }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using GenesysScimEmulator;
 using ScimFunctions.IntegrationTests.Build;
+using ScimFunctions.IntegrationTests.Graph;
 
 namespace ScimFunctions.IntegrationTests.FunctionsHost;
 
@@ -25,5 +27,23 @@ public static class AppUnderTest
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(StandInPublishTests.RepositoryRoot(), "local.settings.sample.json")));
         return document.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString(), StringComparer.Ordinal);
+    }
+
+    /// <summary>The sample settings pointed at this machine's components: the Graph double (static token), the
+    /// emulator (rate limit out of the way), and Azurite tables under a prefix of the test's own.</summary>
+    public static Dictionary<string, string?> LocalSettings(RunningEmulator emulator, GraphDouble graph, string tableConnectionString, string tablePrefix)
+    {
+        var settings = SampleSettings();
+        settings["Graph__BaseUrl"] = graph.BaseUrl;
+        settings["Graph__Credential"] = "token";
+        settings["Graph__StaticToken"] = GraphDouble.DefaultToken;
+        settings["Scim__BaseUrl"] = emulator.ScimBaseUrl;
+        settings["Scim__ClientId"] = emulator.ClientId;
+        settings["Scim__ClientSecret"] = emulator.ClientSecret;
+        settings["Scim__RequestsPerMinute"] = "60000";
+        settings["Scim__RequestBurst"] = "1000";
+        settings["State__ConnectionString"] = tableConnectionString;
+        settings["State__TablePrefix"] = tablePrefix;
+        return settings;
     }
 }

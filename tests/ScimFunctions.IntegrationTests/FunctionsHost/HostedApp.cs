@@ -80,21 +80,11 @@ public sealed class HostedApp : IAsyncLifetime
     /// <summary>The sample settings with the endpoints of this machine's components.</summary>
     public Dictionary<string, string?> Settings()
     {
-        var settings = AppUnderTest.SampleSettings();
+        var settings = AppUnderTest.LocalSettings(Emulator, Graph, azurite.ConnectionString, TablePrefix);
         settings["Notifications__ClientState"] = ClientState;
         settings["ServiceBusConnection"] = Bus.ConnectionString;
         settings["ProvisioningQueueName"] = QueueName;
-        settings["Graph__BaseUrl"] = Graph.BaseUrl;
-        settings["Graph__Credential"] = "token";
-        settings["Graph__StaticToken"] = GraphDouble.DefaultToken;
         settings["Graph__NotificationUrl"] = "https://scimfn.example/api/notifications?code=hosted";
-        settings["Scim__BaseUrl"] = Emulator.ScimBaseUrl;
-        settings["Scim__ClientId"] = Emulator.ClientId;
-        settings["Scim__ClientSecret"] = Emulator.ClientSecret;
-        settings["Scim__RequestsPerMinute"] = "60000";
-        settings["Scim__RequestBurst"] = "1000";
-        settings["State__ConnectionString"] = azurite.ConnectionString;
-        settings["State__TablePrefix"] = TablePrefix;
         return settings;
     }
 

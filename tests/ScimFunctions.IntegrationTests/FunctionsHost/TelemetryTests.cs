@@ -100,19 +100,6 @@ public sealed class TelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.DoesNotContain(exported, line => line.Contains("filter=", StringComparison.OrdinalIgnoreCase));
     }
 
-    private Dictionary<string, string?> Settings()
-    {
-        var settings = AppUnderTest.SampleSettings();
-        settings["Graph__BaseUrl"] = graph.BaseUrl;
-        settings["Graph__Credential"] = "token";
-        settings["Graph__StaticToken"] = GraphDouble.DefaultToken;
-        settings["Scim__BaseUrl"] = emulator.ScimBaseUrl;
-        settings["Scim__ClientId"] = emulator.ClientId;
-        settings["Scim__ClientSecret"] = emulator.ClientSecret;
-        settings["Scim__RequestsPerMinute"] = "60000";
-        settings["Scim__RequestBurst"] = "1000";
-        settings["State__ConnectionString"] = azurite.ConnectionString;
-        settings["State__TablePrefix"] = "O" + Guid.NewGuid().ToString("N")[..12];
-        return settings;
-    }
+    private Dictionary<string, string?> Settings() =>
+        AppUnderTest.LocalSettings(emulator, graph, azurite.ConnectionString, "O" + Guid.NewGuid().ToString("N")[..12]);
 }
