@@ -187,6 +187,19 @@ public sealed class World
         await new WorkQueue(Bus.CreateSender()).SendAsync([new QueuedWorkItem(item, $"n:{objectId}:{Interlocked.Increment(ref _notification)}")]);
     }
 
+    /// <summary>A Graph change notification for a user as Graph sends it for users and groups — without
+    /// <c>eventTime</c> or <c>sequenceNumber</c> — through the webhook's own parser, so the MessageId is the one
+    /// the webhook would give it (and the bus's duplicate detection sees).</summary>
+    public async Task DeliverGraphNotificationAsync(string userId)
+    {
+        const string clientState = "concurrency-client-state-0123456789";
+        var body = System.Text.Encoding.UTF8.GetBytes($$$"""
+            {"value":[{"subscriptionId":"4c3b2a19-0e8f-4d7c-9b6a-5f4e3d2c1b0a","clientState":"{{{clientState}}}","changeType":"updated","resource":"Users/{{{userId}}}","tenantId":"9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d","subscriptionExpirationDateTime":"2026-12-20T00:00:00Z","resourceData":{"@odata.type":"#Microsoft.Graph.User","@odata.id":"Users/{{{userId}}}","id":"{{{userId}}}"}}]}
+            """);
+        var parsed = GraphNotificationParser.Parse(body, clientState, Time.GetUtcNow());
+        await new WorkQueue(Bus.CreateSender()).SendAsync(parsed.Items);
+    }
+
     public async Task RunAsync(params (string, Func<Task>)[] workers) => await Scheduler.RunAsync(workers);
 
     /// <summary>Every worker's turn ends here; a message-processing worker may crash here.</summary>

@@ -265,6 +265,36 @@ public sealed class EngineScenarios(TargetFixture target)
         return (world, problems);
     });
 
+    // ---------------- sequence 6: a later change dropped as a duplicate ----------------
+
+    /// <summary>Graph documents neither <c>eventTime</c> nor <c>sequenceNumber</c> for users: two deliveries for
+    /// one user two hours apart, inside the queue's 4-hour duplicate-detection window, must both get through
+    /// the webhook's MessageIds, or the leaver is lost until the next sweep.</summary>
+    [Fact]
+    public Task LaterChangeWithoutDeliveryMarkersIsNotDroppedAsADuplicate() => Explorer.ExploreAsync(nameof(LaterChangeWithoutDeliveryMarkersIsNotDroppedAsADuplicate), 50, async seed =>
+    {
+        var world = new World(target.Emulator, target.Scim, seed);
+        var a = world.NewInstance("a");
+        var b = world.NewInstance("b");
+        world.Directory.PutUser(World.User("u1"));
+        await SettleAsync(world, a);
+
+        world.Directory.Update("u1", u => u with { JobTitle = "Lead" });
+        await world.RunAsync(world.Script("entra: title change", async () => await world.DeliverGraphNotificationAsync("u1")), world.SessionWorker(a));
+        world.Time.Advance(TimeSpan.FromHours(2));
+        world.Directory.Update("u1", u => u with { AccountEnabled = false });
+        await world.RunAsync(world.Script("entra: disabled", async () => await world.DeliverGraphNotificationAsync("u1")), world.SessionWorker(a), world.SessionWorker(b));
+
+        var problems = (await Invariants.CheckAsync(world)).ToList();
+        var row = await world.NewStore().GetUserAsync("u1");
+        if (row?.State != LifecycleState.Disabled)
+        {
+            problems.Add($"u1 was disabled in Entra two hours after a title change, but its row is {row?.State}: the second notification was dropped as a duplicate");
+        }
+
+        return (world, (IReadOnlyList<string>)problems);
+    });
+
     /// <summary>Graph sends the same change twice, out of order, and Service Bus redelivers; an admin edits the
     /// user on the target while a mover is in flight.</summary>
     [Fact]
