@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quick start: on a fresh machine, sync the bundled Contoso directory into a local Genesys Cloud emulator,
 # then its second day (joiners, movers, a rename, leavers, a re-hire), then the second day again (nothing to write).
+# Roles, the division, routing skills and languages come from Entra groups through samples/entitlements.json.
 # Starts Azurite and the emulator in the background, stops them on exit, and fails loudly if any step fails.
 #   QUICKSTART_SKIP_BUILD=1  reuse an existing Release build (eng/test.sh sets it after building the solution)
 set -euo pipefail
@@ -44,6 +45,9 @@ fi
 export Scim__RequestsPerMinute=100000
 # Its own tables and snapshot memory, whatever this machine's environment holds.
 export State__TablePrefix=QuickStart
+# Entitlement rules: contact-center groups → Genesys roles, division, routing skills and languages.
+Sync__Entitlements="$(cat "$ROOT/samples/entitlements.json")"
+export Sync__Entitlements
 scimfn() { dotnet "$SCIMFN" "$@"; }
 target=(--target genesys --scim-url "http://127.0.0.1:$port/api/v2/scim/v2"
   --genesys-client-id local-client --genesys-client-secret local-secret --genesys-login-url "http://127.0.0.1:$port"
@@ -69,21 +73,48 @@ if (problems.length) { console.error(`  ${step}: ${problems.join("; ")}`); proce
 JS
 }
 
+# Prints what the rules granted, read back from the emulator; fails if nobody holds a rule-given role or skill.
+summarize_entitlements() {
+  node - "http://127.0.0.1:$port/_emulator/state" <<'JS'
+const [url] = process.argv.slice(2);
+(async () => {
+  const state = await (await fetch(url)).json();
+  const ext = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User";
+  const roles = {}, skills = {}, languages = {}, divisions = {};
+  const bump = (m, k) => { m[k] = (m[k] || 0) + 1; };
+  for (const u of state.users.filter(u => u.active !== false)) {
+    for (const r of u.roles || []) if (r.value !== "employee") bump(roles, r.value);
+    for (const s of (u[ext] || {}).routingSkills || []) bump(skills, `${s.name} ${s.proficiency}`);
+    for (const l of (u[ext] || {}).routingLanguages || []) bump(languages, `${l.name} ${l.proficiency}`);
+    bump(divisions, (u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] || {}).division || "(none)");
+  }
+  const show = m => Object.entries(m).sort().map(([k, v]) => `${k}: ${v}`).join(", ") || "none";
+  console.log(`    entitlements from group rules (active users):`);
+  console.log(`      roles:     ${show(roles)}`);
+  console.log(`      skills:    ${show(skills)}`);
+  console.log(`      languages: ${show(languages)}`);
+  console.log(`      divisions: ${show(divisions)}`);
+  if (!Object.keys(roles).length || !Object.keys(skills).length) { console.error("  no rule-driven role or skill on the target"); process.exit(1); }
+})().catch(e => { console.error(e); process.exit(1); });
+JS
+}
+
 run_sync() { # step name, snapshot, expectation
   local out rc=0
   out=$(scimfn sync --directory "$2" "${target[@]}" --json) || rc=$?
   [ $rc -eq 0 ] || { printf '%s\n' "$out"; fail "$1: scimfn sync exited with $rc."; }
   summarize "$1" "$(printf '%s\n' "$out" | tail -n 1)" "$3" || fail "$1: unexpected result."
+  summarize_entitlements || fail "$1: the entitlement rules were not applied."
 }
 
 log "Step 1/3: day 1, the initial load of samples/contoso-day1.json"
 run_sync "day 1" samples/contoso-day1.json load
 
-log "Step 2/3: day 2 (joiners, movers, a rename, leavers, a re-hire); first the plan, then the sync"
+log "Step 2/3: day 2 (joiners, movers, a rename, leavers, a re-hire, queue and language moves); first the plan, then the sync"
 scimfn plan --directory samples/contoso-day2.json "${target[@]}" | sed 's/^/    /' || fail "day 2: scimfn plan failed."
 run_sync "day 2" samples/contoso-day2.json changes
 
 log "Step 3/3: day 2 again: nothing changed, so nothing is written"
 run_sync "day 2 again" samples/contoso-day2.json nothing
 
-log "Quick start finished: the emulator now holds Contoso's day-2 directory. Next: docs/cli.md (a real tenant and org)."
+log "Quick start finished: the emulator now holds Contoso's day-2 directory, with the roles, division, routing skills and languages its groups give (samples/entitlements.json). Next: docs/cli.md (a real tenant and org)."

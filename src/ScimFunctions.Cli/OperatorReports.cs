@@ -104,6 +104,15 @@ internal static class OperatorReports
                 .ToList());
         }
 
+        if (explanation.Entitlements.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("Entitlements (from Sync__Entitlements rules; values granted by hand are not listed and never removed):");
+            SyncReport.WriteTable(output, ["CHANGE", "KIND", "NAME", "VALUE", "GIVEN BY (RULE GROUPS)"], explanation.Entitlements
+                .Select(e => new[] { e.Change, e.Kind.ToString().ToLowerInvariant(), e.Name, e.Value ?? "", e.Groups.Count == 0 ? (e.Change == "remove" ? "(no rule any more)" : "(default)") : string.Join(", ", e.Groups) })
+                .ToList());
+        }
+
         if (explanation.Patch.Count > 0)
         {
             output.WriteLine();
@@ -127,6 +136,7 @@ internal static class OperatorReports
         changedPaths = explanation.ChangedPaths,
         patch = explanation.Patch.Select(p => new { op = p.Op, path = p.Path, value = p.Value }),
         pendingManagerId = explanation.PendingManagerId,
+        entitlements = explanation.Entitlements.Select(e => new { change = e.Change, kind = e.Kind.ToString().ToLowerInvariant(), name = e.Name, value = e.Value, groups = e.Groups }),
         operations = explanation.Operations.Select(o => new { kind = o.ObjectKind, id = o.ObjectId, action = o.Action, reason = o.Reason, detail = o.Detail }),
         mapping = explanation.Mapping is { } m
             ? new { scimId = m.ScimId, state = m.State, origin = m.Origin, targetVersion = m.TargetVersion, disabledSince = m.DisabledSince, lastError = m.LastError, lastErrorAt = m.LastErrorAt, appliedAt = m.AppliedAt }

@@ -11,6 +11,7 @@ using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
+using ScimFunctions.Provisioning.Sync.Entitlements;
 
 namespace ScimFunctions.Cli;
 
@@ -18,7 +19,7 @@ namespace ScimFunctions.Cli;
 /// <c>AddScimTarget</c>, <c>AddGraphDirectory</c> (or a snapshot file), <c>AddProvisioningEngine</c>.</summary>
 internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngineFactory
 {
-    public Task<IScimfnEngine> CreateAsync(EngineSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    public async Task<IScimfnEngine> CreateAsync(EngineSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         var configuration = settings.Settings;
         var services = new ServiceCollection();
@@ -61,8 +62,23 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         try
         {
             provider.GetService<IStartupValidator>()?.Validate();
-            IScimfnEngine engine = new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>(), requestLog, time);
-            return Task.FromResult(engine);
+            if (settings.Connected)
+            {
+                // The hosted services of the engine (the entitlement rule groups must exist) as a host would start them.
+                foreach (var check in provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<EntitlementGroupCheck>())
+                {
+                    try
+                    {
+                        await check.StartAsync(cancellationToken);
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        throw new CliUsageException(ex.Message);
+                    }
+                }
+            }
+
+            return new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>(), requestLog, time);
         }
         catch
         {

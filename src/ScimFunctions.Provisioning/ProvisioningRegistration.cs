@@ -10,6 +10,7 @@ using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
+using ScimFunctions.Provisioning.Sync.Entitlements;
 
 namespace ScimFunctions.Provisioning;
 
@@ -47,11 +48,19 @@ public static class ProvisioningRegistration
             return new AttributeMapper(rules, sync.DefaultPhoneCountryCode, provider.GetRequiredService<IScimClient>().Capabilities.SupportedUserSchemas);
         });
         services.TryAddSingleton(provider => new ScopeEvaluator(provider.GetRequiredService<SyncOptions>().Scope, provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(provider =>
+        {
+            var sync = provider.GetRequiredService<SyncOptions>();
+            var rules = EntitlementRules.Parse(sync.Entitlements);
+            return new EntitlementHolder(rules.IsEmpty ? null : new EntitlementResolver(rules, provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<TimeProvider>(), sync.Scope.GroupCacheSeconds));
+        });
+        services.AddHostedService(provider => new EntitlementGroupCheck(provider.GetRequiredService<EntitlementHolder>().Resolver, EngineLogger(provider)));
         services.TryAddSingleton(provider => new DestructiveGate(provider.GetRequiredService<StateStore>(), provider.GetRequiredService<ThresholdOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
         services.TryAddSingleton(provider => new UserConverger(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
             provider.GetRequiredService<AttributeMapper>(), provider.GetRequiredService<ScopeEvaluator>(), provider.GetRequiredService<DestructiveGate>(),
-            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
+            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider),
+            provider.GetRequiredService<EntitlementHolder>().Resolver));
         services.TryAddSingleton(provider => new GroupConverger(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
@@ -62,7 +71,8 @@ public static class ProvisioningRegistration
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
             provider.GetRequiredService<UserConverger>(), provider.GetRequiredService<GroupConverger>(), provider.GetRequiredService<ScopeEvaluator>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<SyncRunner>>(),
-            provider.GetRequiredService<SubscriptionKeeperHolder>().Keeper));
+            provider.GetRequiredService<SubscriptionKeeperHolder>().Keeper,
+            provider.GetRequiredService<EntitlementHolder>().Resolver));
         services.TryAddSingleton(provider => new DeltaSweeper(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<WorkQueue>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
@@ -96,6 +106,9 @@ public static class ProvisioningRegistration
     /// <summary>Subscriptions are optional (a snapshot directory has none).</summary>
     internal sealed record SubscriptionKeeperHolder(SubscriptionKeeper? Keeper);
 
+    /// <summary>Entitlement rules are optional (no <c>Sync__Entitlements</c>: none).</summary>
+    internal sealed record EntitlementHolder(EntitlementResolver? Resolver);
+
     /// <summary>Every problem with the Sync settings, each naming its setting; empty when valid.
     /// <paramref name="attributeMappingJson"/> is <c>Sync__AttributeMapping</c> when given as one JSON string.</summary>
     public static IReadOnlyList<string> ValidateSyncOptions(SyncOptions options, string? attributeMappingJson = null)
@@ -110,6 +123,21 @@ public static class ProvisioningRegistration
         try
         {
             _ = new AttributeMapper(AttributeMapper.ParseRules(attributeMappingJson, options.AttributeMapping, options.Division), options.DefaultPhoneCountryCode);
+        }
+        catch (FormatException ex)
+        {
+            failures.Add(ex.Message);
+        }
+
+        try
+        {
+            var rules = EntitlementRules.Parse(options.Entitlements);
+            var mapsDivision = AttributeMapper.ParseRules(attributeMappingJson, options.AttributeMapping, options.Division)
+                .Any(r => string.Equals(r.Target?.Trim(), EntitlementProjection.DivisionKey, StringComparison.OrdinalIgnoreCase));
+            if (rules.GivesDivision && mapsDivision)
+            {
+                failures.Add($"Setting {EntitlementRules.Setting} gives divisions while Sync__Division or Sync__AttributeMapping also sets the division; keep one (put the constant in defaultDivision).");
+            }
         }
         catch (FormatException ex)
         {

@@ -11,6 +11,7 @@ internal static class SampleCompany
     public const string Day1File = "contoso-day1.json";
     public const string Day2File = "contoso-day2.json";
     public const string EmulatorSeedFile = "emulator-seed.json";
+    public const string EntitlementsFile = "entitlements.json";
 
     private const string Domain = "contoso.com";
 
@@ -19,7 +20,7 @@ internal static class SampleCompany
     {
         Directory.CreateDirectory(directory);
         var (day1, day2, seed) = Generate();
-        var files = new (string Name, byte[] Bytes)[] { (Day1File, day1), (Day2File, day2), (EmulatorSeedFile, seed) };
+        var files = new (string Name, byte[] Bytes)[] { (Day1File, day1), (Day2File, day2), (EmulatorSeedFile, seed), (EntitlementsFile, GenerateEntitlements()) };
         var paths = new List<string>();
         foreach (var (name, bytes) in files)
         {
@@ -39,6 +40,10 @@ internal static class SampleCompany
         company.ApplyDay2();
         return (day1, company.Snapshot(), company.EmulatorSeed());
     }
+
+    /// <summary>The <c>Sync__Entitlements</c> rules of the sample company: roles, division, routing skills and
+    /// languages from its contact-center groups (the group ids are the snapshots').</summary>
+    public static byte[] GenerateEntitlements() => new Company(new SampleRandom(20240601)).Entitlements();
 
     private sealed class Person
     {
@@ -539,6 +544,84 @@ internal static class SampleCompany
 
             stream.WriteByte((byte)'\n');
             return stream.ToArray();
+        }
+
+        public byte[] Entitlements()
+        {
+            // group, roles, division (priority), skills, languages; names as a Genesys org would spell them.
+            var rules = new (string Group, string[] Roles, (string Name, int Priority)? Division, (string Name, double Proficiency)[] Skills, (string Name, double Proficiency)[] Languages)[]
+            {
+                ("All Employees - Contact Center", [], ("Contact Center", 10), [], [("English", 5)]),
+                ("Contact Center Agents", ["Agent"], null, [], []),
+                ("Contact Center Supervisors", ["Supervisor"], null, [], []),
+                ("Quality Management", ["Quality Evaluator"], null, [], []),
+                ("Queue - Billing", [], null, [("Billing", 3)], []),
+                ("Queue - Orders", [], null, [("Orders", 3)], []),
+                ("Queue - Returns", [], null, [("Returns", 3)], []),
+                ("Queue - Technical Support", [], null, [("Technical Support", 3)], []),
+                ("Queue - Sales Inbound", [], null, [("Sales", 3)], []),
+                ("Queue - VIP Customers", [], null, [("VIP", 4), ("Billing", 4)], []),
+                ("Skill - Spanish", [], null, [], [("Spanish", 4)]),
+                ("Skill - French", [], null, [], [("French", 4)]),
+                ("Skill - German", [], null, [], [("German", 4)]),
+            };
+            using var stream = new MemoryStream();
+            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, NewLine = "\n", Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                json.WriteStartObject();
+                json.WriteString("defaultDivision", "Home");
+                json.WriteStartArray("rules");
+                foreach (var rule in rules)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("group", G(rule.Group).Id);
+                    if (rule.Roles.Length > 0)
+                    {
+                        json.WriteStartArray("roles");
+                        foreach (var role in rule.Roles)
+                        {
+                            json.WriteStringValue(role);
+                        }
+
+                        json.WriteEndArray();
+                    }
+
+                    if (rule.Division is { } division)
+                    {
+                        json.WriteString("division", division.Name);
+                        json.WriteNumber("priority", division.Priority);
+                    }
+
+                    WriteRouting(json, "skills", rule.Skills);
+                    WriteRouting(json, "languages", rule.Languages);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            stream.WriteByte((byte)'\n');
+            return stream.ToArray();
+        }
+
+        private static void WriteRouting(Utf8JsonWriter json, string name, (string Name, double Proficiency)[] grants)
+        {
+            if (grants.Length == 0)
+            {
+                return;
+            }
+
+            json.WriteStartArray(name);
+            foreach (var (grant, proficiency) in grants)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", grant);
+                json.WriteNumber("proficiency", proficiency);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
         }
 
         public byte[] EmulatorSeed()

@@ -78,7 +78,7 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
 
     private async Task<(int, bool)> SweepGroupsAsync(CancellationToken cancellationToken)
     {
-        if (!options.Groups.Enabled && !options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase))
+        if (!options.GroupChangesMatter)
         {
             return (0, false);
         }

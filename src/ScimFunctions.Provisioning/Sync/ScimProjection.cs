@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.Sync.Entitlements;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -13,7 +14,7 @@ public static class ScimProjection
     public static string Hash(IReadOnlyDictionary<string, string> projection)
     {
         var builder = new StringBuilder();
-        foreach (var (key, value) in projection.OrderBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var (key, value) in EntitlementProjection.ForHash(projection).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             builder.Append(key).Append('\u001f').Append(value).Append('\u001e');
         }
@@ -64,6 +65,7 @@ public static class ScimProjection
             Set(container, path, ToNode(path, value));
         }
 
+        EntitlementProjection.AddToCreateBody(body, projection, mapper);
         return body;
     }
 
@@ -122,6 +124,7 @@ public static class ScimProjection
             }
         }
 
+        EntitlementProjection.ReadCurrent(resource, values, mapper);
         return values;
     }
 
@@ -212,6 +215,7 @@ public static class ScimProjection
             }
         }
 
+        changed.AddRange(EntitlementProjection.ChangedKeys(current, desired, mapper));
         return changed;
     }
 
@@ -288,6 +292,8 @@ public static class ScimProjection
             ops.Add(ScimPatchOperation.Add(attributePath, new JsonArray(entry)));
         }
 
+        // Entitlements: one operation per value granted, changed or revoked by rules.
+        EntitlementProjection.Diff(current, desired, mapper, ops);
         return ops;
     }
 }

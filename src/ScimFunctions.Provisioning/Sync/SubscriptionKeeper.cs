@@ -16,7 +16,7 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     public const string Groups = "/groups";
 
     public IReadOnlyList<string> Resources =>
-        options.Groups.Enabled || options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) ? [Users, Groups] : [Users];
+        options.GroupChangesMatter ? [Users, Groups] : [Users];
 
     public async Task<IReadOnlyList<SubscriptionChange>> EnsureAsync(CancellationToken cancellationToken = default)
     {

@@ -10,6 +10,15 @@ public sealed class SyncOptions
     /// <summary>Bound separately (a JSON string or an array section); see <see cref="AttributeMapping"/>.</summary>
     public List<AttributeMappingRule>? AttributeMapping { get; set; }
 
+    /// <summary>Entitlement rules (<c>Sync__Entitlements</c>, one JSON string): Entra groups → Genesys roles,
+    /// division, routing skills and languages. Parsed and validated by <see cref="Entitlements.EntitlementRules.Parse"/>.</summary>
+    public string? Entitlements { get; set; }
+
+    /// <summary>Group changes are watched (subscription, delta sweep) when groups are synced, scope by
+    /// group, or entitlement rules exist.</summary>
+    public bool GroupChangesMatter =>
+        Groups.Enabled || Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrWhiteSpace(Entitlements);
+
     /// <summary>Optional constant for the enterprise <c>division</c> (a Genesys division name, e.g. <c>Home</c>).</summary>
     public string? Division { get; set; }
 

@@ -5,6 +5,7 @@ using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync.Entitlements;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -20,7 +21,8 @@ public sealed class SyncRunner(
     SyncOptions options,
     TimeProvider time,
     ILogger<SyncRunner> logger,
-    SubscriptionKeeper? subscriptions = null)
+    SubscriptionKeeper? subscriptions = null,
+    EntitlementResolver? entitlements = null)
 {
     public StateStore Store => store;
 
@@ -52,10 +54,12 @@ public sealed class SyncRunner(
         metrics ??= new ProvisioningMetrics();
         var engineLogger = loggers.CreateLogger("ScimFunctions.Provisioning.Engine");
         var gate = new DestructiveGate(store, options.Threshold, time, engineLogger);
-        var users = new UserConverger(store, directory, scim, mapper, scope, gate, options, metrics, time, engineLogger);
+        var rules = EntitlementRules.Parse(options.Entitlements);
+        var entitlements = rules.IsEmpty ? null : new EntitlementResolver(rules, directory, time, options.Scope.GroupCacheSeconds);
+        var users = new UserConverger(store, directory, scim, mapper, scope, gate, options, metrics, time, engineLogger, entitlements);
         var groups = new GroupConverger(store, directory, scim, options, metrics, time, engineLogger);
         var keeper = graphSubscriptions is null ? null : new SubscriptionKeeper(store, graphSubscriptions, options, time, engineLogger);
-        return new SyncRunner(store, directory, scim, users, groups, scope, options, time, loggers.CreateLogger<SyncRunner>(), keeper);
+        return new SyncRunner(store, directory, scim, users, groups, scope, options, time, loggers.CreateLogger<SyncRunner>(), keeper, entitlements);
     }
 
     // ---------------- full sync ----------------
@@ -240,6 +244,12 @@ public sealed class SyncRunner(
                         followUps.AddRange(await ScopeGroupFollowUpsAsync(item.ObjectId, cancellationToken));
                     }
 
+                    if (entitlements?.IsRuleGroup(item.ObjectId) == true)
+                    {
+                        // Members who joined or left an entitlement rule group: one convergence (one PATCH) each.
+                        followUps.AddRange(await entitlements.GroupChangedFollowUpsAsync(item.ObjectId, store, cancellationToken));
+                    }
+
                     if (!options.Groups.Enabled)
                     {
                         return WorkItemResult.Done([new PlannedOperation(ObjectKinds.Group, item.ObjectId, PlanActions.Skip, "group sync disabled (Sync__Groups__Enabled)")], followUps);
@@ -269,6 +279,9 @@ public sealed class SyncRunner(
             else
             {
                 EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, ex.Reason);
+
+                // A permanent failure (e.g. a PATCH the target rejects: an unknown skill name) is shown by status.
+                await TryRecordFailureAsync(item, $"{ex.Reason}: {ex.Message}", cancellationToken);
             }
 
             return WorkItemResult.Failed(ex);
@@ -373,6 +386,8 @@ public sealed class SyncRunner(
         var request = user is null ? new UserRequest(objectId) : new UserRequest(objectId, user, time.GetUtcNow());
         var outcome = await users.ConvergeAsync(request, run, cancellationToken);
         var decision = outcome.Decision;
+        var entitlementLines = entitlements is null || user is null || decision?.Desired is null ? []
+            : EntitlementResolver.Explain(await entitlements.DesiredAsync(objectId, cancellationToken), mapping?.Projection, decision.Desired);
         return new UserExplanation(
             idOrUserPrincipalName,
             objectId,
@@ -385,7 +400,7 @@ public sealed class SyncRunner(
             decision?.Patch ?? [],
             decision?.PendingManagerId,
             outcome.Operations,
-            mapping);
+            mapping) { Entitlements = entitlementLines };
     }
 
     public async Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default)
@@ -549,6 +564,11 @@ public sealed class SyncRunner(
         catch (ProvisioningException ex)
         {
             summary.Fail(ObjectKinds.User, "*", $"{ex.Reason}: {ex.Message}");
+        }
+
+        if (entitlements is not null)
+        {
+            await EntitlementReconciler.ReconvergeAsync(entitlements, store, users, run, summary, cancellationToken);
         }
 
         // Loaded after the long drift scan, not before it; still, users leave while the groups converge, so the

@@ -36,7 +36,11 @@ public sealed record UserExplanation(
     IReadOnlyList<ScimPatchOperation> Patch,
     string? PendingManagerId,
     IReadOnlyList<PlannedOperation> Operations,
-    UserMapping? Mapping);
+    UserMapping? Mapping)
+{
+    /// <summary>Each entitlement the rules give (or revoke), the rule groups that give it and its change.</summary>
+    public IReadOnlyList<Entitlements.EntitlementLine> Entitlements { get; init; } = [];
+}
 
 public enum WorkItemStatus
 {

@@ -4,6 +4,7 @@ using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync.Entitlements;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -20,7 +21,8 @@ public sealed class UserConverger(
     SyncOptions options,
     ProvisioningMetrics metrics,
     TimeProvider time,
-    ILogger logger)
+    ILogger logger,
+    EntitlementResolver? entitlements = null)
 {
     private const int StateConflictRetries = 5;
 
@@ -146,6 +148,12 @@ public sealed class UserConverger(
             }
 
             projection = new ProjectionResult(kept, mapping.PendingManagerId);
+        }
+
+        if (entitlements is { Enabled: true })
+        {
+            // Roles, division, skills and languages from the user's rule groups (Sync/Entitlements).
+            projection = await entitlements.ProjectAsync(id, projection, mapping?.Projection, cancellationToken);
         }
 
         var desired = projection.Values;
@@ -827,6 +835,11 @@ public sealed class UserConverger(
         for (var attempt = 0; attempt < StateConflictRetries; attempt++)
         {
             var row = await store.GetUserAsync(objectId, cancellationToken);
+            if (row?.LastError == error)
+            {
+                return; // already recorded (a permanent failure is recorded where it happens and again by the host)
+            }
+
             var updated = row is null
                 ? new UserMapping(objectId, null, null, null, null, LifecycleState.Failed, null, null, error, time.GetUtcNow())
                 : row with { LastError = error, LastErrorAt = time.GetUtcNow() };

@@ -271,7 +271,7 @@ public static class PatchApplier
             if (keys is not null && value is JsonArray or JsonObject && container.Get(name) is JsonArray existing)
             {
                 // Entra's member removal: {"op":"remove","path":"members","value":[{"value":"id"}]}.
-                var doomed = AsItems(value).Select(item => KeyOf(item, keys)).Where(key => key is not null).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                var doomed = AsItems(value).Select(item => KeyOf(item, keys)).Where(key => key is not null).ToHashSet(KeyComparer(name, keys));
                 for (var i = existing.Count - 1; i >= 0; i--)
                 {
                     if (KeyOf(existing[i], keys) is { } key && doomed.Contains(key))
@@ -288,7 +288,7 @@ public static class PatchApplier
         else if (keys is not null)
         {
             var target = op == Replace ? [] : container.Get(name) as JsonArray ?? [];
-            var positions = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            var positions = new Dictionary<string, int>(KeyComparer(name, keys));
             for (var i = 0; i < target.Count; i++)
             {
                 if (KeyOf(target[i], keys) is { } key)
@@ -351,7 +351,7 @@ public static class PatchApplier
     private static void ApplyFiltered(JsonObject container, string op, string name, IReadOnlyList<EqualsFilter> filter, string? sub, JsonNode? value)
     {
         var array = container.Get(name) as JsonArray;
-        var matches = array?.OfType<JsonObject>().Where(element => Matches(element, filter)).ToList() ?? [];
+        var matches = array?.OfType<JsonObject>().Where(element => Matches(element, filter, name)).ToList() ?? [];
         if (op == Remove)
         {
             foreach (var match in matches)
@@ -453,9 +453,19 @@ public static class PatchApplier
         _ => [value],
     };
 
-    private static bool Matches(JsonObject element, IReadOnlyList<EqualsFilter> filter) =>
+    /// <summary>Value filters compare case-insensitively (types, role names), except routing skill and
+    /// language names, which Genesys treats as case-sensitive: <c>routingSkills[name eq "billing"]</c>
+    /// does not select "Billing".</summary>
+    private static bool Matches(JsonObject element, IReadOnlyList<EqualsFilter> filter, string attribute) =>
         filter.All(clause => element.Get(clause.Attribute).ScalarText() is { } text
-            && text.Equals(clause.Value, StringComparison.OrdinalIgnoreCase));
+            && text.Equals(clause.Value, CaseSensitiveName(attribute, clause.Attribute) ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase));
+
+    private static bool CaseSensitiveName(string attribute, string keyAttribute) =>
+        keyAttribute.Equals(Attr.Name, StringComparison.OrdinalIgnoreCase)
+        && (attribute.Equals(Attr.RoutingSkills, StringComparison.OrdinalIgnoreCase) || attribute.Equals(Attr.RoutingLanguages, StringComparison.OrdinalIgnoreCase));
+
+    private static StringComparer KeyComparer(string attribute, string[] keys) =>
+        CaseSensitiveName(attribute, keys[0]) ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 
     /// <summary>The identity of a multi-valued element (e.g. the type of an email, the value of a
     /// member), or null when it lacks one of the key fields.</summary>

@@ -533,7 +533,8 @@ public static partial class UserModel
             return date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         }
 
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var timestamp))
+        // ISO-8601 only: a culture-dependent form such as 03/02/2025 is ambiguous (March or February).
+        if (IsoTimestamp().IsMatch(text) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var timestamp))
         {
             return timestamp.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         }
@@ -570,6 +571,9 @@ public static partial class UserModel
             target[name] = value.DeepClone();
         }
     }
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")]
+    private static partial Regex IsoTimestamp();
 
     [GeneratedRegex(@"^(\+[1-9][0-9]{1,14}|tel:\+[0-9]{2,15}(;\s?ext=[0-9]+)?)$")]
     private static partial Regex PhoneFormat();

@@ -171,6 +171,40 @@ public sealed class CliEndToEndTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Sync_WithTheSampleEntitlementRules_GrantsThem_AndExplainShowsWhichGroupGivesEach()
+    {
+        await using var emulator = await CliTestBed.StartEmulatorAsync();
+        var scimfn = bed.Session(emulator);
+        scimfn.Settings["Sync__Entitlements"] = File.ReadAllText(Path.Combine(CliTestBed.Root, "samples", "entitlements.json"));
+        var slice = CliTestBed.Slice(CliTestBed.Day1, 40);
+
+        var sync = await scimfn.SyncAsync(slice, "--json");
+        var explain = await scimfn.RunAsync(["explain", Users(slice).First(u => Members(slice, "Queue - Billing").Contains((string)u["id"]!) && !Members(slice, "Queue - VIP Customers").Contains((string)u["id"]!))["userPrincipalName"]!.GetValue<string>(), .. scimfn.Connection(slice)]);
+
+        Assert.True(sync.ExitCode == 0, sync.ToString());
+        var genesys = "urn:ietf:params:scim:schemas:extension:genesys:purecloud:2.0:User";
+        var billingAgents = Target(emulator).Users.Where(u => (u[genesys]?["routingSkills"] as JsonArray ?? []).Any(sk => (string?)sk!["name"] == "Billing")).ToList();
+        Assert.NotEmpty(billingAgents);
+        Assert.True(explain.ExitCode == 0, explain.ToString());
+        Assert.Contains("Entitlements (from Sync__Entitlements rules", explain.Output, StringComparison.Ordinal);
+        Assert.Matches(@"keep\s+skill\s+Billing\s+3\s+7024414b-5433-45e7-a325-5988cf2a9f1e", explain.Output);
+    }
+
+    [Fact]
+    public async Task Sync_WithARuleGroupMissingFromTheDirectory_ExitsOne_NamingTheSetting_AndWritesNothing()
+    {
+        await using var emulator = await CliTestBed.StartEmulatorAsync();
+        var scimfn = bed.Session(emulator);
+        scimfn.Settings["Sync__Entitlements"] = """{ "rules": [ { "group": "0b5a7c2e-9999-4c3e-9a51-000000000009", "roles": ["Agent"] } ] }""";
+
+        var run = await scimfn.SyncAsync(CliTestBed.Slice(CliTestBed.Day1, 5));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Setting Sync__Entitlements: rule 0 (group 0b5a7c2e-9999-4c3e-9a51-000000000009) names a group that does not exist in Entra.", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, Writes(emulator));
+    }
+
+    [Fact]
     public async Task Sync_WithAWrongClientSecret_ExitsOne_WithOneLine_AndTouchesNoUser()
     {
         await using var emulator = await CliTestBed.StartEmulatorAsync();

@@ -13,6 +13,19 @@ public sealed class SampleDataTests
         Assert.True(Generated.Day1.SequenceEqual(File.ReadAllBytes(SampleFiles.Day1)), "samples/contoso-day1.json is stale: run 'scimfn generate-samples samples'.");
         Assert.True(Generated.Day2.SequenceEqual(File.ReadAllBytes(SampleFiles.Day2)), "samples/contoso-day2.json is stale: run 'scimfn generate-samples samples'.");
         Assert.True(Generated.EmulatorSeed.SequenceEqual(File.ReadAllBytes(SampleFiles.EmulatorSeed)), "samples/emulator-seed.json is stale: run 'scimfn generate-samples samples'.");
+        Assert.True(SampleCompany.GenerateEntitlements().SequenceEqual(File.ReadAllBytes(Path.Combine(SampleFiles.Root, "samples", SampleCompany.EntitlementsFile))), "samples/entitlements.json is stale: run 'scimfn generate-samples samples'.");
+    }
+
+    [Fact]
+    public void SampleEntitlements_AreValidRules_OnTheSnapshotsGroups()
+    {
+        var rules = ScimFunctions.Provisioning.Sync.Entitlements.EntitlementRules.Parse(File.ReadAllText(Path.Combine(SampleFiles.Root, "samples", SampleCompany.EntitlementsFile)));
+        using var day1 = JsonDocument.Parse(File.ReadAllBytes(SampleFiles.Day1));
+        var groups = day1.RootElement.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("id").GetString()!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        Assert.Equal(13, rules.Rules.Count);
+        Assert.All(rules.Rules, r => Assert.Contains(r.GroupId, groups));
+        Assert.Equal("Home", rules.DefaultDivision);
     }
 
     [Theory]

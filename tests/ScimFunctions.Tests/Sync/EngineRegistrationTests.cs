@@ -48,6 +48,7 @@ public sealed class EngineRegistrationTests
     [InlineData("Sync:Scope:Mode", "everyone", "Sync__Scope__Mode")]
     [InlineData("Sync:Threshold:MaxFractionPerHour", "2", "Sync__Threshold__MaxFractionPerHour")]
     [InlineData("Sync:Scope:Filter", "department = 'x'", "Sync__Scope__Filter")]
+    [InlineData("Sync:Entitlements", "{\"rules\":[{\"group\":\"0b5a7c2e-1111-4c3e-9a51-000000000001\",\"skills\":[{\"name\":\"Billing\",\"proficiency\":7}]}]}", "Sync__Entitlements")]
     public void BadSetting_FailsAtStart_NamingTheSetting(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?> { ["State:ConnectionString"] = "UseDevelopmentStorage=true", [key] = value };
