@@ -47,7 +47,7 @@ public static class ProvisioningRegistration
             var rules = AttributeMapper.ParseRules(configuration[$"{SyncOptions.Section}:AttributeMapping"], sync.AttributeMapping, sync.Division);
             return new AttributeMapper(rules, sync.DefaultPhoneCountryCode, provider.GetRequiredService<IScimClient>().Capabilities.SupportedUserSchemas);
         });
-        services.TryAddSingleton(provider => new ScopeEvaluator(provider.GetRequiredService<SyncOptions>().Scope, provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(provider => new ScopeEvaluator(provider.GetRequiredService<SyncOptions>().Scope, provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
         services.TryAddSingleton(provider =>
         {
             var sync = provider.GetRequiredService<SyncOptions>();

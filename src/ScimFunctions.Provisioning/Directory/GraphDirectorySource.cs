@@ -243,6 +243,51 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
         return new DirectoryGroup(group.Id, group.DisplayName ?? "", members);
     }
 
+    public async Task<IReadOnlyList<string>> FindGroupIdsByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(displayName);
+
+        // OData string literals escape a single quote by doubling it; Graph compares displayName case-insensitively.
+        var filter = $"displayName eq '{displayName.Replace("'", "''", StringComparison.Ordinal)}'";
+        const string what = "lookup of groups by displayName";
+        var ids = new List<string>();
+        try
+        {
+            var page = await client.Groups.GetAsync(request =>
+            {
+                request.QueryParameters.Filter = filter;
+                request.QueryParameters.Select = ["id", "displayName"];
+            }, cancellationToken);
+            var links = new HashSet<string>(StringComparer.Ordinal);
+            while (true)
+            {
+                if (page is null)
+                {
+                    throw new DirectoryUnavailableException($"Graph {what} returned an empty page.");
+                }
+
+                ids.AddRange(page.Value?.Select(g => g.Id).OfType<string>() ?? []);
+                if (page.OdataNextLink is not { } next)
+                {
+                    break;
+                }
+
+                if (!links.Add(next))
+                {
+                    throw new DirectoryUnavailableException($"Graph {what} returned the same next link twice.");
+                }
+
+                page = await client.Groups.WithUrl(next).GetAsync(cancellationToken: cancellationToken);
+            }
+        }
+        catch (Exception ex) when (!GraphFailure.IsCallerCancellation(ex, cancellationToken) && ex is not DirectoryUnavailableException)
+        {
+            throw GraphFailure.Wrap(ex, what);
+        }
+
+        return [.. ids.Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal)];
+    }
+
     public async Task<DeltaResult<DirectoryUser>> GetUserChangesAsync(string? cursor, CancellationToken cancellationToken = default)
     {
         string[] select = [.. UserSelect, "manager"];

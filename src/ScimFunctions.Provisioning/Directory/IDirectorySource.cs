@@ -28,6 +28,11 @@ public interface IDirectorySource
     /// <summary>One group with its member user ids (following every page).</summary>
     Task<DirectoryGroup?> GetGroupAsync(string id, bool transitive = false, CancellationToken cancellationToken = default);
 
+    /// <summary>The object ids of every group whose displayName is exactly <paramref name="displayName"/>
+    /// (case-insensitive, as Graph's <c>$filter=displayName eq</c> compares): empty when none, several when the
+    /// name is ambiguous. Used to resolve entitlement rules that name a group instead of giving its id.</summary>
+    Task<IReadOnlyList<string>> FindGroupIdsByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default);
+
     /// <summary>Users changed since <paramref name="cursor"/> (null: enumerate everything).</summary>
     Task<DeltaResult<DirectoryUser>> GetUserChangesAsync(string? cursor, CancellationToken cancellationToken = default);
 

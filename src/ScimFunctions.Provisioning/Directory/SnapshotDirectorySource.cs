@@ -34,6 +34,13 @@ public sealed class SnapshotDirectorySource(string path, ISnapshotStateStore sta
         return snapshot.Users.GetValueOrDefault(idOrUserPrincipalName);
     }
 
+    public async Task<IReadOnlyList<string>> FindGroupIdsByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(displayName);
+        var snapshot = await ReadAsync(cancellationToken);
+        return [.. snapshot.Groups.Values.Where(g => string.Equals(g.DisplayName, displayName, StringComparison.OrdinalIgnoreCase)).Select(g => g.Id).Order(StringComparer.Ordinal)];
+    }
+
     public async Task<DirectoryGroup?> GetGroupAsync(string id, bool transitive = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);

@@ -99,3 +99,6 @@ public sealed record UserKey(string ObjectId, string? ScimId, LifecycleState Sta
 
     public bool IsManaged => ScimId is not null && State is LifecycleState.Active or LifecycleState.Disabled;
 }
+
+/// <summary>One destructive action counted in the threshold's window: when, and the hash of action and object id.</summary>
+public sealed record LedgerEntry(DateTimeOffset At, string Key);

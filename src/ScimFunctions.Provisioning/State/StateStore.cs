@@ -298,22 +298,55 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         await DeleteAsync(table, "hold", "hold", ETag.All, cancellationToken);
     }
 
-    // ---------- destructive-action counters per hour ----------
+    // ---------- the destructive-action ledger (sliding window) ----------
 
-    public async Task<(long Count, ETag ETag)> GetCounterAsync(string window, CancellationToken cancellationToken = default)
+    /// <summary>Every disable and delete counted in the threshold's window, in one row so that one ETag
+    /// serialises the check-and-count of every instance. Entries are (when, key); the key is a short hash of
+    /// action and object id, so the row's size does not depend on how long object ids are.</summary>
+    public async Task<(IReadOnlyList<LedgerEntry> Entries, ETag ETag)> GetLedgerAsync(CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(CountersTable, cancellationToken);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>("destructive", TableKeys.Validate(window, "counter window"), cancellationToken: cancellationToken);
-        return response.HasValue ? (response.Value!.GetInt64("Count") ?? 0, response.Value.ETag) : (0, default);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(LedgerPartition, LedgerRow, cancellationToken: cancellationToken);
+        if (!response.HasValue)
+        {
+            return ([], default);
+        }
+
+        var text = JoinChunks(response.Value!, "Entries") ?? "";
+        var entries = new List<LedgerEntry>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 && long.TryParse(line.AsSpan(0, space), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+            {
+                entries.Add(new LedgerEntry(DateTimeOffset.FromUnixTimeSeconds(seconds), line[(space + 1)..]));
+            }
+        }
+
+        return (entries, response.Value!.ETag);
     }
 
-    /// <summary>Sets the window's count to <paramref name="count"/> if the row is still at <paramref name="etag"/>.</summary>
-    public async Task SetCounterAsync(string window, long count, ETag etag, CancellationToken cancellationToken = default)
+    /// <summary>Replaces the ledger if it is still at <paramref name="etag"/> (default: creates it); a lost race is a <see cref="StateConflictException"/>.</summary>
+    public async Task SaveLedgerAsync(IReadOnlyList<LedgerEntry> entries, ETag etag, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(CountersTable, cancellationToken);
-        var entity = new TableEntity("destructive", TableKeys.Validate(window, "counter window")) { ["Count"] = count };
-        await WriteAsync(table, entity, etag, $"counter {window}", cancellationToken);
+        var text = string.Join('\n', entries.Select(e => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{e.At.ToUnixTimeSeconds()} {e.Key}")));
+        var entity = new TableEntity(LedgerPartition, LedgerRow) { ["Count"] = entries.Count };
+        if (!SplitChunks(entity, "Entries", text, MaxLedgerChunks))
+        {
+            throw new InvalidOperationException($"The destructive-action ledger holds {entries.Count} entries, more than its row can hold.");
+        }
+
+        await WriteAsync(table, entity, etag, "destructive-action ledger", cancellationToken);
     }
+
+    /// <summary>The ledger key of one action on one object: the same disable retried or redelivered has the same key.</summary>
+    public static string LedgerKey(string action, string objectId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action + "\n" + objectId)).AsSpan(0, 8));
+
+    private const string LedgerPartition = "destructive";
+    private const string LedgerRow = "ledger";
+    private const int MaxLedgerChunks = 12; // 12 × 30,000 characters: 13,000 entries of 27, within the 1 MiB entity limit
 
     // ---------- plumbing ----------
 

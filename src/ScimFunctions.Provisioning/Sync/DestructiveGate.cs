@@ -3,8 +3,8 @@ using ScimFunctions.Provisioning.State;
 
 namespace ScimFunctions.Provisioning.Sync;
 
-/// <summary>Every disable and delete asks here first. Within the hourly limit the action is counted and
-/// allowed; beyond it the action is staged, a hold is set so nothing destructive runs, and an error
+/// <summary>Every disable and delete asks here first. Within the limit of the last 60 minutes the action is
+/// counted (once per object and action in the window) and allowed; beyond it the action is staged, a hold is set so nothing destructive runs, and an error
 /// event (3100) is logged until an operator releases or discards.</summary>
 public sealed class DestructiveGate(StateStore store, ThresholdOptions options, TimeProvider time, ILogger logger) : IDisposable
 {
@@ -23,13 +23,19 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
         }
 
         var now = time.GetUtcNow();
+        var key = StateStore.LedgerKey(action, objectId);
         if (run.DryRun)
         {
             var hold = run.SimulatedHold || await store.GetHoldAsync(cancellationToken) is not null;
-            var window = ThresholdPolicy.Window(now);
-            var (count, _) = await store.GetCounterAsync(window, cancellationToken);
+            var (entries, _) = await store.GetLedgerAsync(cancellationToken);
+            var live = entries.Where(e => ThresholdPolicy.InWindow(e.At, now)).ToList();
+            if (!hold && live.Any(e => e.Key == key))
+            {
+                return true;
+            }
+
             var managed = await ManagedCountAsync(cancellationToken);
-            if (hold || ThresholdPolicy.WouldExceed(options, count + run.SimulatedDestructive, managed))
+            if (hold || ThresholdPolicy.WouldExceed(options, live.Count + run.SimulatedDestructive, managed))
             {
                 run.SimulatedHold = true;
                 return false;
@@ -48,22 +54,30 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
                 return false;
             }
 
-            var window = ThresholdPolicy.Window(now);
             for (var attempt = 0; ; attempt++)
             {
-                var (count, etag) = await store.GetCounterAsync(window, cancellationToken);
+                var (entries, etag) = await store.GetLedgerAsync(cancellationToken);
+                var live = entries.Where(e => ThresholdPolicy.InWindow(e.At, now)).ToList();
+                if (live.Any(e => e.Key == key))
+                {
+                    // The same action on the same object was counted within the window: a throttled retry, a
+                    // redelivery or a crash after the count. It is one action, counted once.
+                    return true;
+                }
+
                 var managed = await ManagedCountAsync(cancellationToken);
-                if (ThresholdPolicy.WouldExceed(options, count, managed))
+                if (ThresholdPolicy.WouldExceed(options, live.Count, managed))
                 {
                     var limit = ThresholdPolicy.Limit(options, managed);
-                    await store.SetHoldAsync(new DestructiveHold(now, $"{count} destructive actions this hour reached the limit of {limit} ({managed} managed users)"), cancellationToken);
-                    await StageAsync(objectId, action, scimId, $"{reason}; threshold of {limit} destructive actions per hour reached", cancellationToken);
+                    await store.SetHoldAsync(new DestructiveHold(now, $"{live.Count} destructive actions in the last 60 minutes reached the limit of {limit} ({managed} managed users)"), cancellationToken);
+                    await StageAsync(objectId, action, scimId, $"{reason}; threshold of {limit} destructive actions per 60 minutes reached", cancellationToken);
                     return false;
                 }
 
                 try
                 {
-                    await store.SetCounterAsync(window, count + 1, etag, cancellationToken);
+                    // Entries that slid out of the window are dropped on the way, so the row stays bounded by the limit.
+                    await store.SaveLedgerAsync([.. live, new LedgerEntry(now, key)], etag, cancellationToken);
                     return true;
                 }
                 catch (StateConflictException) when (attempt < 10)

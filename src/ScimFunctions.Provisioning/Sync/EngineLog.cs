@@ -44,6 +44,9 @@ internal static partial class EngineLog
     [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Operator {Decision} {Count} staged destructive actions")]
     public static partial void StagedDecision(ILogger logger, string decision, int count);
 
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Error, Message = "Scope group {GroupIds} named in Sync__Scope__Groups is not found in Entra; users outside the other scope groups are not judged out of scope until the setting is fixed")]
+    public static partial void ScopeGroupNotFound(ILogger logger, string groupIds);
+
     [LoggerMessage(EventId = 3200, Level = LogLevel.Error, Message = "Failed to converge {ObjectKind} {ObjectId}: {Reason}")]
     public static partial void Failed(ILogger logger, Exception? exception, string objectKind, string objectId, string reason);
 

@@ -180,7 +180,7 @@ public sealed class GroupConverger(
             }
         }
 
-        current = targetBody is not null ? await ManagedMembersAsync(targetBody, index, cancellationToken) : new HashSet<string>(mapping.Members ?? new HashSet<string>(), StringComparer.Ordinal);
+        current = targetBody is not null ? await ManagedMembersAsync(targetBody, scimId, index, cancellationToken) : new HashSet<string>(mapping.Members ?? new HashSet<string>(), StringComparer.Ordinal);
         var add = desired.Except(current).ToList();
         var remove = current.Except(desired).ToList();
         var pendingChanged = !pending.SetEquals(mapping.PendingMembers);
@@ -247,7 +247,7 @@ public sealed class GroupConverger(
                     }
 
                     version = fresh.Value.Version;
-                    current = await ManagedMembersAsync(fresh.Value.Body, index, cancellationToken);
+                    current = await ManagedMembersAsync(fresh.Value.Body, scimId, index, cancellationToken);
                     add = desired.Except(current).ToList();
                     remove = current.Except(desired).ToList();
                     if (add.Count == 0 && remove.Count == 0)
@@ -369,7 +369,7 @@ public sealed class GroupConverger(
         return confirmed;
     }
 
-    private static async Task<HashSet<string>> ManagedMembersAsync(JsonObject body, UserIndex index, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>> ManagedMembersAsync(JsonObject body, string scimId, UserIndex index, CancellationToken cancellationToken)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);
         if (body[ScimAttributes.Members] is not JsonArray members)
@@ -379,7 +379,7 @@ public sealed class GroupConverger(
 
         foreach (var member in members.OfType<JsonObject>())
         {
-            var value = member[ScimAttributes.Value]?.GetValue<string>();
+            var value = UserConverger.TargetString(member, ScimAttributes.Value, scimId);
             if (!string.IsNullOrEmpty(value) && await index.IsManagedScimIdAsync(value, cancellationToken))
             {
                 result.Add(value);

@@ -23,6 +23,8 @@ public static class FailureReasons
     public const string TargetUnavailable = "TargetUnavailable";
     public const string TargetUnauthorized = "TargetUnauthorized";
     public const string DirectoryUnavailable = "DirectoryUnavailable";
+    public const string ScopeGroupNotFound = "ScopeGroupNotFound";
+    public const string TargetResponseInvalid = "TargetResponseInvalid";
     public const string StateUnavailable = "StateUnavailable";
     public const string StateConflicts = "StateConflictsPersisted";
     public const string StateRejected = "StateRejectedValue";

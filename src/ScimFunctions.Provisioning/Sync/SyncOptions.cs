@@ -116,8 +116,9 @@ public sealed class ScopeOptions
 
 public sealed class ThresholdOptions
 {
-    /// <summary>Destructive actions (disable, delete) allowed per clock hour.</summary>
-    [Range(1, int.MaxValue, ErrorMessage = "Setting Sync__Threshold__MaxActionsPerHour must be at least 1.")]
+    /// <summary>Destructive actions (disable, delete) allowed in any 60 minutes (a sliding window). At most 10,000: the
+    /// window is one Table row.</summary>
+    [Range(1, 10_000, ErrorMessage = "Setting Sync__Threshold__MaxActionsPerHour must be between 1 and 10000.")]
     public int MaxActionsPerHour { get; set; } = 500;
 
     /// <summary>Destructive actions allowed per hour as a fraction of managed users.</summary>

@@ -50,9 +50,9 @@ public sealed class SyncRunner(
         var loggers = loggerFactory ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
         var store = new StateStore(tables, tablePrefix);
         var mapper = new AttributeMapper(attributeMapping ?? AttributeMapper.ParseRules(null, options.AttributeMapping, options.Division), options.DefaultPhoneCountryCode, scim.Capabilities.SupportedUserSchemas);
-        var scope = new ScopeEvaluator(options.Scope, directory, time);
         metrics ??= new ProvisioningMetrics();
         var engineLogger = loggers.CreateLogger("ScimFunctions.Provisioning.Engine");
+        var scope = new ScopeEvaluator(options.Scope, directory, time, engineLogger);
         var gate = new DestructiveGate(store, options.Threshold, time, engineLogger);
         var rules = EntitlementRules.Parse(options.Entitlements);
         var entitlements = rules.IsEmpty ? null : new EntitlementResolver(rules, directory, time, options.Scope.GroupCacheSeconds);
@@ -333,6 +333,14 @@ public sealed class SyncRunner(
     {
         scope.Invalidate();
         var group = await directory.GetGroupAsync(groupId, options.Scope.Transitive, cancellationToken);
+        if (group is null)
+        {
+            // A scope group Graph does not know is a configuration failure, not a group everyone left: no
+            // user is queued to leave; users outside the other scope groups fail with ScopeGroupNotFound.
+            EngineLog.ScopeGroupNotFound(logger, groupId);
+            return [];
+        }
+
         var members = new HashSet<string>(group?.MemberIds ?? [], StringComparer.Ordinal);
         var result = new List<FollowUp>();
         var mapped = new HashSet<string>(StringComparer.Ordinal);
@@ -533,6 +541,15 @@ public sealed class SyncRunner(
                 // One user's row racing with its own convergence must not stop the purge of the others.
                 summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
             }
+            catch (DirectoryUnavailableException ex)
+            {
+                // Nothing is deleted on a failed read, and the next user is still looked at.
+                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.DirectoryUnavailable}: {ex.Message}");
+            }
+            catch (RequestFailedException ex) when (ex.Status != 400)
+            {
+                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
+            }
         }
 
         return summary.Build(scim.Counts);
@@ -556,14 +573,25 @@ public sealed class SyncRunner(
 
         try
         {
-            foreach (var drift in await users.ReportDriftAsync(dryRun, cancellationToken))
+            var failures = new List<ObjectFailure>();
+            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, cancellationToken))
             {
                 summary.Note(drift);
+            }
+
+            foreach (var failure in failures)
+            {
+                summary.Fail(failure.ObjectKind, failure.ObjectId, failure.Reason);
             }
         }
         catch (ProvisioningException ex)
         {
             summary.Fail(ObjectKinds.User, "*", $"{ex.Reason}: {ex.Message}");
+        }
+        catch (RequestFailedException ex) when (ex.Status != 400)
+        {
+            // The rows could not be listed: the drift scan is skipped, the groups still converge.
+            summary.Fail(ObjectKinds.User, "*", $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
         }
 
         if (entitlements is not null)
@@ -590,6 +618,11 @@ public sealed class SyncRunner(
             catch (ProvisioningException ex)
             {
                 summary.Fail(ObjectKinds.Group, group.ObjectId, $"{ex.Reason}: {ex.Message}");
+            }
+            catch (StateConflictException ex)
+            {
+                // The group's row kept changing under its own work items: they converge it; the others go on.
+                summary.Fail(ObjectKinds.Group, group.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
             }
         });
 

@@ -252,7 +252,7 @@ public sealed class UserConverger(
         var id = request.ObjectId;
         var desired = projection.Values;
         var targetExternalId = ScimProjection.ReadCurrent(target.Body, mapper).GetValueOrDefault(ScimAttributes.ExternalId)
-            ?? (target.Body[ScimAttributes.ExternalId]?.GetValue<string>());
+            ?? TargetString(target.Body, ScimAttributes.ExternalId, target.Id);
         var decision = Decision(true, desired, existing, projection.PendingManagerId);
 
         // Plainly the same person: the anchor matches, or the userName matches and nobody else claims it.
@@ -417,7 +417,7 @@ public sealed class UserConverger(
                 case ScimOutcome.VersionConflict:
                     throw new ProvisioningException(FailureReasons.VersionConflicts, $"Target user {scimId} kept changing: {options.ConflictRetries} version conflicts in a row.", isTransient: true);
                 default:
-                    ThrowFor(patched.Outcome, patched.Error, objectId, "patch");
+                    ThrowFor(patched.Outcome, patched.Error, objectId, "patch", patched.Outcome == ScimOutcome.InvalidValue ? EntitlementProjection.DescribeSent(desired, ops) : null);
                     break;
             }
         }
@@ -570,10 +570,20 @@ public sealed class UserConverger(
             throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
         }
 
-        if (user is not null && user.AccountEnabled && await scope.OutOfScopeReasonAsync(user, cancellationToken) is null)
+        string? outOfScope;
+        try
+        {
+            outOfScope = user is not null && user.AccountEnabled ? await scope.OutOfScopeReasonAsync(user, cancellationToken) : "not enabled in Entra";
+        }
+        catch (DirectoryUnavailableException ex)
+        {
+            throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "A scope group could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
+        }
+
+        if (outOfScope is null)
         {
             // Back in Entra and in scope: not a leaver any more.
-            return await ConvergeAsync(new UserRequest(id, user, time.GetUtcNow()), run, cancellationToken);
+            return await ConvergeAsync(new UserRequest(id, user!, time.GetUtcNow()), run, cancellationToken);
         }
 
         var why = $"disabled since {mapping.DisabledSince:u}, past the {options.DisabledGraceDays}-day grace period";
@@ -599,7 +609,7 @@ public sealed class UserConverger(
             if (current.Outcome != ScimOutcome.NotFound)
             {
                 EnsureSuccess(current, id, "read before delete");
-                if (current.Value!.Body[ScimAttributes.Active]?.GetValue<bool>() != false)
+                if (TargetBoolean(current.Value!.Body, ScimAttributes.Active, mapping.ScimId) != false)
                 {
                     return Done(id, PlanActions.Skip, "reactivated on the target while being purged; decided again at its next convergence", decision);
                 }
@@ -642,10 +652,30 @@ public sealed class UserConverger(
         return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
     }
 
+    /// <summary>A string attribute of a target resource. The target answering another JSON type there (a number,
+    /// an object) is a per-object failure with a reason, never an exception outside the settlement paths.</summary>
+    internal static string? TargetString(System.Text.Json.Nodes.JsonObject body, string attribute, string? scimId) => body[attribute] switch
+    {
+        null => null,
+        System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => text,
+        var other => throw InvalidTarget(attribute, "a string", other, scimId),
+    };
+
+    internal static bool? TargetBoolean(System.Text.Json.Nodes.JsonObject body, string attribute, string? scimId) => body[attribute] switch
+    {
+        null => null,
+        System.Text.Json.Nodes.JsonValue value when value.TryGetValue<bool>(out var flag) => flag,
+        var other => throw InvalidTarget(attribute, "a boolean", other, scimId),
+    };
+
+    /// <summary>Names the attribute, the expected and the received JSON kind and the target id; never the value.</summary>
+    internal static ProvisioningException InvalidTarget(string attribute, string expected, System.Text.Json.Nodes.JsonNode node, string? scimId) =>
+        new(FailureReasons.TargetResponseInvalid, $"Target resource {scimId} answered {node.GetValueKind()} for '{attribute}' where {expected} is expected.", isTransient: false);
+
     /// <summary>Compares the target's managed users with what was last applied. Drift is reported (event 3021,
     /// a <c>drift</c> operation); with <see cref="SyncOptions.RemediateUserDrift"/> the owned attributes are put back.
     /// Unmanaged target users are never looked at twice and never touched.</summary>
-    public async Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, CancellationToken cancellationToken = default)
     {
         var managed = new Dictionary<string, UserMapping>(StringComparer.Ordinal);
         await foreach (var mapping in store.ListUsersAsync(cancellationToken: cancellationToken))
@@ -694,15 +724,34 @@ public sealed class UserConverger(
             EngineLog.Drift(logger, ObjectKinds.User, mapping.ObjectId, mapping.ScimId, detail);
             if (options.RemediateUserDrift && !dryRun)
             {
-                var ops = ScimProjection.Diff(current, mapping.Projection!, mapper);
-                var patched = await PatchWithRetriesAsync(resource.Id, ops, resource.Version, mapping.Projection!, mapping.ObjectId, cancellationToken);
-                if (patched is not null)
+                // One user's failure (its row raced with its own convergence, the target refused the PATCH)
+                // is that user's: the others are still put back.
+                try
                 {
-                    await store.SaveUserAsync(mapping with { TargetVersion = patched.Version ?? mapping.TargetVersion }, cancellationToken);
-                    metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-                }
+                    var ops = ScimProjection.Diff(current, mapping.Projection!, mapper);
+                    var patched = await PatchWithRetriesAsync(resource.Id, ops, resource.Version, mapping.Projection!, mapping.ObjectId, cancellationToken);
+                    if (patched is not null)
+                    {
+                        await store.SaveUserAsync(mapping with { TargetVersion = patched.Version ?? mapping.TargetVersion }, cancellationToken);
+                        metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                    }
 
-                operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Update, "drift on the target put back", detail));
+                    operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Update, "drift on the target put back", detail));
+                }
+                catch (StateConflictException)
+                {
+                    // The row was written since the listing (a convergence of this user): that convergence holds the
+                    // newer truth; the next reconcile compares again.
+                    operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "drift not put back: the row changed meanwhile; compared again at the next reconcile", detail));
+                }
+                catch (ProvisioningException ex)
+                {
+                    failures?.Add(new ObjectFailure(ObjectKinds.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}"));
+                }
+                catch (RequestFailedException ex) when (ex.Status != 400)
+                {
+                    failures?.Add(new ObjectFailure(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode})."));
+                }
             }
             else
             {
@@ -854,7 +903,7 @@ public sealed class UserConverger(
         }
     }
 
-    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what)
+    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what, string? context = null)
     {
         var (reason, transient) = outcome switch
         {
@@ -871,7 +920,7 @@ public sealed class UserConverger(
             metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
         }
 
-        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.", transient);
+        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.{context}", transient);
     }
 
     private void EnsureSuccess(ScimResult<ScimResource> result, string objectId, string what)

@@ -64,6 +64,10 @@ public sealed class World
 
     public List<string> Unhandled { get; } = [];
 
+    /// <summary>An exception to throw at a yield point instead of yielding (a seam failing: Graph down, Table
+    /// Storage answering 503), or null; the chaos run sets it.</summary>
+    public Func<string, Exception?>? Fault { get; set; }
+
     public int Crashes { get; private set; }
 
     public int Processed { get; private set; }
@@ -205,6 +209,11 @@ public sealed class World
     /// <summary>Every worker's turn ends here; a message-processing worker may crash here.</summary>
     public async ValueTask YieldAsync(string what)
     {
+        if (Fault?.Invoke(what) is { } fault)
+        {
+            throw fault;
+        }
+
         if (_crashOnce is { } once && Scheduler.CurrentWorker is { } at && InstanceProcessing(at) && once(what))
         {
             _crashOnce = null;

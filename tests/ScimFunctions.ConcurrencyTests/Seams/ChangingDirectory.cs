@@ -129,6 +129,15 @@ public sealed class ChangingDirectory(FakeTimeProvider time, Func<string, ValueT
         }
     }
 
+    public async Task<IReadOnlyList<string>> FindGroupIdsByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default)
+    {
+        await ReadAsync("graph find group " + displayName);
+        lock (_gate)
+        {
+            return [.. _groups.Where(g => g.Value.Group is not null && string.Equals(g.Value.Group.DisplayName, displayName, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).Order(StringComparer.Ordinal)];
+        }
+    }
+
     public async Task<DirectoryGroup?> GetGroupAsync(string id, bool transitive = false, CancellationToken cancellationToken = default)
     {
         await ReadAsync("graph get group " + id);

@@ -287,6 +287,48 @@ public sealed class EntitlementTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARuleNamingItsGroupByDisplayName_IsResolvedOnce_AndGrantsTheSkillOnJoin()
+    {
+        // The harness runs no start check (the host's EntitlementGroupCheck), so this is also the "directory
+        // was unavailable at start" path: the first convergence resolves the name, and it stays resolved.
+        await StartAsync(rules: """{ "rules": [ { "group": "billing agents", "skills": [ { "name": "Billing", "proficiency": 3 } ] } ] }""");
+        h.AddUser("u-nia", "nia@contoso.com", "Nia");
+        await h.NotifyAsync("u-nia");
+        await h.DrainAsync();
+        var scimId = (await h.MappingAsync("u-nia")).ScimId!;
+        Assert.Equal(1, h.Graph.Requests.Count(r => r.Path == "/v1.0/groups")); // the displayName lookup
+        h.ResetCounters();
+
+        h.Graph.AddMember(Billing, "u-nia");
+        var settled = await GroupChangedAsync(Billing);
+
+        Assert.Equal(0, h.Graph.Requests.Count(r => r.Path == "/v1.0/groups"));
+        Assert.All(settled, s => Assert.Equal("complete", s.Settlement));
+        Assert.Equal(1, h.ScimCount("PATCH"));
+        Assert.Equal(new Dictionary<string, double> { ["Billing"] = 3 }, Routing(scimId, "routingSkills"));
+    }
+
+    [Fact]
+    public async Task AtStart_ARuleGroupDisplayName_MatchingNoneOrTwoGroups_StopsTheHostNamingTheRuleAndName()
+    {
+        await StartAsync();
+        h.Graph.AddGroup("0b5a7c2e-3333-4c3e-9a51-000000000003", "Billing Agents"); // a second group of the same name
+        async Task<string> StartFailure(string json)
+        {
+            var rules = ScimFunctions.Provisioning.Sync.Entitlements.EntitlementRules.Parse(json);
+            using var resolver = new ScimFunctions.Provisioning.Sync.Entitlements.EntitlementResolver(rules, h.Directory, h.Time, 60);
+            var check = new ScimFunctions.Provisioning.Sync.Entitlements.EntitlementGroupCheck(resolver, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            return (await Assert.ThrowsAsync<InvalidOperationException>(() => check.StartAsync(CancellationToken.None))).Message;
+        }
+
+        var none = await StartFailure("""{ "rules": [ { "group": "Billing Agent", "roles": ["Agent"] } ] }""");
+        var two = await StartFailure("""{ "rules": [ { "group": "Senior Billing", "roles": ["Agent"] }, { "group": "BILLING AGENTS", "roles": ["Agent"] } ] }""");
+
+        Assert.Equal("Setting Sync__Entitlements: rule 0 (group 'Billing Agent'): no Entra group has the displayName 'Billing Agent'.", none);
+        Assert.Equal("Setting Sync__Entitlements: rule 1 (group 'BILLING AGENTS'): 2 Entra groups have the displayName 'BILLING AGENTS'; give the group's object id instead.", two);
+    }
+
+    [Fact]
     public async Task AnUnknownSkillName_IsAPermanentFailure_DeadLetteredWithTheName_AndShownInStatus()
     {
         await StartAsync(

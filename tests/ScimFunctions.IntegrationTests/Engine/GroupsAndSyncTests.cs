@@ -164,7 +164,7 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.DoesNotContain(lea, h.TargetGroupMembers(sales));
         Assert.DoesNotContain(lea, h.TargetGroupMembers(support));
-        Assert.Equal(4, h.TableWrites.Writes); // the user row, the hour's counter, two group rows; no pending rows
+        Assert.Equal(4, h.TableWrites.Writes); // the user row, the threshold's window row, two group rows; no pending rows
 
         h.Time.Advance(TimeSpan.FromDays(3));
         h.Graph.UpdateUser("u-lea", p => p["accountEnabled"] = true);

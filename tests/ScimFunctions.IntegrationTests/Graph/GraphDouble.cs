@@ -356,6 +356,7 @@ public sealed class GraphDouble : IAsyncDisposable
             ("GET", ["users", var d]) when IsDelta(d) => UsersDelta(request),
             ("GET", ["groups", var d]) when IsDelta(d) => GroupsDelta(request),
             ("GET", ["users", var id]) => GetUser(id, request),
+            ("GET", ["groups"]) => FindGroups(request),
             ("GET", ["groups", var id]) => GetGroup(id),
             ("GET", ["groups", var id, "members"]) => GetMembers(id, transitive: false, request),
             ("GET", ["groups", var id, "transitiveMembers"]) => GetMembers(id, transitive: true, request),
@@ -422,6 +423,31 @@ public sealed class GraphDouble : IAsyncDisposable
         }
 
         return new Response(200, result, []);
+    }
+
+    /// <summary><c>GET /groups?$filter=displayName eq '…'</c> as Graph answers it: an exact, case-insensitive match
+    /// on displayName ('' inside the literal is one quote), in a <c>value</c> array. Other filters are refused.</summary>
+    private Response FindGroups(DoubleRequest request)
+    {
+        const string prefix = "displayName eq '";
+        var filter = request.Query["$filter"].FirstOrDefault() ?? "";
+        if (!filter.StartsWith(prefix, StringComparison.Ordinal) || !filter.EndsWith('\'') || filter.Length < prefix.Length + 1)
+        {
+            return Error(400, "Request_UnsupportedQuery", $"The Graph double supports only $filter=displayName eq '…' on groups (got '{filter}').");
+        }
+
+        var literal = filter[prefix.Length..^1];
+        if (literal.Replace("''", "", StringComparison.Ordinal).Contains('\'', StringComparison.Ordinal))
+        {
+            return Error(400, "BadRequest", $"Invalid filter clause: unescaped quote in '{filter}'.");
+        }
+
+        var name = literal.Replace("''", "'", StringComparison.Ordinal);
+        var value = new JsonArray([.. groups
+            .Where(g => g.Value.RemovedReason is null && string.Equals(g.Value.DisplayName, name, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(g => g.Value.CreatedOrder)
+            .Select(g => (JsonNode)new JsonObject { ["id"] = g.Key, ["displayName"] = g.Value.DisplayName })]);
+        return new Response(200, new JsonObject { ["value"] = value }, []);
     }
 
     private Response GetGroup(string id)

@@ -333,4 +333,35 @@ public sealed class GraphReadTests : GraphTestBase
 
         Assert.Equal("u-boss", user?.Id);
     }
+
+    [Fact]
+    public async Task FindGroupIdsByDisplayName_FiltersExactlyAndCaseInsensitively_EscapingQuotes()
+    {
+        Graph.AddGroup("g-obrien", "O'Brien's Team", "u-ann");
+        Graph.AddGroup("g-obrien-2", "O'Brien's Team Leads");
+        Graph.AddGroup("g-billing-1", "Billing Agents");
+        Graph.AddGroup("g-billing-2", "billing agents");
+
+        var one = await Source().FindGroupIdsByDisplayNameAsync("o'brien's team");
+        var two = await Source().FindGroupIdsByDisplayNameAsync("Billing Agents");
+        var none = await Source().FindGroupIdsByDisplayNameAsync("Billing");
+
+        Assert.Equal(["g-obrien"], one);
+        Assert.Equal(["g-billing-1", "g-billing-2"], two);
+        Assert.Empty(none);
+        var request = Graph.Requests.First(r => r.Path == "/v1.0/groups");
+        var query = Uri.UnescapeDataString(request.Query.Replace('+', ' '));
+        Assert.Contains("$filter=displayName eq 'o''brien''s team'", query, StringComparison.Ordinal);
+        Assert.Contains("$select=id,displayName", query, StringComparison.Ordinal);
+        Assert.Equal(3, Graph.CountRequests("GET", "/v1.0/groups"));
+    }
+
+    [Fact]
+    public async Task FindGroupIdsByDisplayName_ServerError_ThrowsUnavailableInsteadOfNoMatch()
+    {
+        Graph.AddGroup("g-billing-1", "Billing Agents");
+        Graph.FailNext(500, count: 10, pathContains: "/groups");
+
+        await Assert.ThrowsAsync<DirectoryUnavailableException>(() => Source().FindGroupIdsByDisplayNameAsync("Billing Agents"));
+    }
 }

@@ -44,6 +44,21 @@ public sealed class SnapshotDirectorySourceTests : IDisposable
     }
 
     [Fact]
+    public async Task FindGroupIdsByDisplayName_MatchesExactlyAndCaseInsensitively()
+    {
+        var source = Source("""
+            { "users": [ { "id": "u1", "accountEnabled": true } ],
+              "groups": [ { "id": "g1", "displayName": "Billing Agents", "members": [ { "id": "u1" } ] },
+                          { "id": "g2", "displayName": "billing agents", "members": [] },
+                          { "id": "g3", "displayName": "Billing Agents EU", "members": [] } ] }
+            """);
+
+        Assert.Equal(["g1", "g2"], await source.FindGroupIdsByDisplayNameAsync("BILLING AGENTS"));
+        Assert.Equal(["g3"], await source.FindGroupIdsByDisplayNameAsync("billing agents eu"));
+        Assert.Empty(await source.FindGroupIdsByDisplayNameAsync("Billing"));
+    }
+
+    [Fact]
     public async Task GetGroup_Transitive_ExpandsNestedGroups()
     {
         var source = Source(SnapshotFileTests.ValidSnapshot);

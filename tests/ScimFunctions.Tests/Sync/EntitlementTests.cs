@@ -1,4 +1,5 @@
 using ScimFunctions.Provisioning;
+using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
 using ScimFunctions.Provisioning.Sync.Entitlements;
@@ -14,7 +15,7 @@ public sealed class EntitlementRulesTests
 
     [Theory]
     [InlineData("""{ "group": "" , "roles": ["Agent"] }""", "rule 0 has no 'group'")]
-    [InlineData("""{ "group": "Billing Agents", "roles": ["Agent"] }""", "is not an Entra group object id")]
+    [InlineData("""{ "group": "Billing Agents", "skills": [ { "name": "Billing", "proficiency": 9 } ] }""", "rule 0 (group 'Billing Agents'): skill 'Billing' needs a proficiency")]
     [InlineData($$"""{ "group": "{{G1}}", "roles": [" "] }""", "empty role name")]
     [InlineData($$"""{ "group": "{{G1}}", "skills": [ { "name": "", "proficiency": 1 } ] }""", "skill 0 has no name")]
     [InlineData($$"""{ "group": "{{G1}}", "skills": [ { "name": "Billing", "proficiency": 5.5 } ] }""", "skill 'Billing' needs a proficiency from 0.0 to 5.0 (got 5.5)")]
@@ -63,6 +64,30 @@ public sealed class EntitlementRulesTests
         var failures = ProvisioningRegistration.ValidateSyncOptions(options);
 
         Assert.Contains(failures, f => f.Contains("Sync__Entitlements gives divisions", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void GroupByDisplayName_ParsesUnresolved_ById_ParsesResolved()
+    {
+        var rules = EntitlementRules.Parse($$"""{ "rules": [ { "group": " Billing Agents ", "roles": ["Agent"] }, { "group": "{{G1}}", "roles": ["Lead"] } ] }""");
+
+        Assert.Equal("", rules.Rules[0].GroupId);
+        Assert.Equal("Billing Agents", rules.Rules[0].GroupName);
+        Assert.False(rules.Rules[0].IsResolved);
+        Assert.Equal("rule 0 (group 'Billing Agents')", rules.Rules[0].Label);
+        Assert.Equal(G1, rules.Rules[1].GroupId);
+        Assert.Null(rules.Rules[1].GroupName);
+        Assert.True(rules.Rules[1].IsResolved);
+    }
+
+    [Fact]
+    public void SameDisplayNameInTwoRules_IsRejected()
+    {
+        var ex = Assert.Throws<FormatException>(() => EntitlementRules.Parse("""
+            { "rules": [ { "group": "Billing Agents", "roles": ["Agent"] }, { "group": "billing agents", "roles": ["Lead"] } ] }
+            """));
+
+        Assert.Contains("Sync__Entitlements: rule 1 (group 'billing agents'): the group has another rule already", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -150,5 +175,161 @@ public sealed class EntitlementProjectionTests
         Assert.Equal("granted", current[EntitlementProjection.RoleKey("employee")]);
         Assert.Equal("3", current[Skill]);
         Assert.Equal("5", current[Language]);
+    }
+}
+
+/// <summary>Resolution of rules that name their group by displayName (unit level, against a small directory).</summary>
+public sealed class EntitlementGroupNameTests
+{
+    private const string Billing = "0b5a7c2e-1111-4c3e-9a51-000000000001";
+    private const string Billing2 = "0b5a7c2e-2222-4c3e-9a51-000000000002";
+    private const string Sales = "0b5a7c2e-3333-4c3e-9a51-000000000003";
+    private const string User = "0b5a7c2e-9999-4c3e-9a51-000000000009";
+
+    private static EntitlementResolver Resolver(NamedDirectory directory, string json) =>
+        new(EntitlementRules.Parse(json), directory, TimeProvider.System, cacheSeconds: 0);
+
+    [Fact]
+    public async Task NameMatchingOneGroup_ResolvesToItsId_AndGrantsByIt()
+    {
+        var directory = new NamedDirectory();
+        directory.Add(Billing, "Billing Agents", User);
+        directory.Add(Sales, "Sales", User);
+        using var resolver = Resolver(directory, """{ "rules": [ { "group": "billing agents", "skills": [ { "name": "Billing", "proficiency": 3 } ] } ] }""");
+
+        var problems = await resolver.CheckGroupsAsync();
+        var desired = await resolver.DesiredAsync(User);
+
+        Assert.Empty(problems);
+        Assert.Equal(Billing, resolver.Rules.Rules[0].GroupId);
+        Assert.Equal("rule 0 (group 'billing agents' = " + Billing + ")", resolver.Rules.Rules[0].Label);
+        Assert.True(resolver.IsRuleGroup(Billing));
+        Assert.False(resolver.IsRuleGroup(Sales));
+        Assert.Equal([Billing], desired.Groups);
+        Assert.Contains(desired.Grants, g => g is { Kind: EntitlementKind.Skill, Name: "Billing" });
+        Assert.Equal(1, directory.Lookups); // resolved once, at start
+    }
+
+    [Fact]
+    public async Task NameMatchingNoGroup_IsAProblemNamingTheSettingTheRuleAndTheName()
+    {
+        var directory = new NamedDirectory();
+        directory.Add(Billing, "Billing Agents");
+        using var resolver = Resolver(directory, """{ "rules": [ { "group": "Billing Agent", "roles": ["Agent"] } ] }""");
+
+        var problems = await resolver.CheckGroupsAsync();
+
+        var problem = Assert.Single(problems);
+        Assert.Contains("Setting Sync__Entitlements: rule 0 (group 'Billing Agent'): no Entra group has the displayName 'Billing Agent'", problem, StringComparison.Ordinal);
+        Assert.False(resolver.Rules.Rules[0].IsResolved);
+    }
+
+    [Fact]
+    public async Task NameMatchingTwoGroups_IsAmbiguous_SayingHowManyAndToGiveTheId()
+    {
+        var directory = new NamedDirectory();
+        directory.Add(Billing, "Billing Agents");
+        directory.Add(Billing2, "BILLING AGENTS");
+        using var resolver = Resolver(directory, """{ "rules": [ { "group": "Billing Agents", "roles": ["Agent"] } ] }""");
+
+        var problem = Assert.Single(await resolver.CheckGroupsAsync());
+
+        Assert.Contains("Sync__Entitlements: rule 0 (group 'Billing Agents'): 2 Entra groups have the displayName 'Billing Agents'; give the group's object id instead.", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NameResolvingToAGroupAnotherRuleGivesById_IsRejected_AndNotKept()
+    {
+        var directory = new NamedDirectory();
+        directory.Add(Billing, "Billing Agents", User);
+        using var resolver = Resolver(directory, $$"""{ "rules": [ { "group": "{{Billing}}", "roles": ["Agent"] }, { "group": "Billing Agents", "roles": ["Lead"] } ] }""");
+
+        var problem = Assert.Single(await resolver.CheckGroupsAsync());
+        var ex = await Assert.ThrowsAsync<ProvisioningException>(() => resolver.DesiredAsync(User));
+
+        Assert.Contains("name the same group", problem, StringComparison.Ordinal);
+        Assert.False(resolver.Rules.Rules[1].IsResolved);
+        Assert.False(ex.IsTransient);
+    }
+
+    [Fact]
+    public async Task DirectoryDownAtStart_RuleStaysUnresolved_ConvergenceFailsTransient_ThenResolves()
+    {
+        var directory = new NamedDirectory { Down = true };
+        directory.Add(Billing, "Billing Agents", User);
+        using var resolver = Resolver(directory, """{ "rules": [ { "group": "Billing Agents", "roles": ["Agent"] } ] }""");
+
+        await Assert.ThrowsAsync<DirectoryUnavailableException>(() => resolver.CheckGroupsAsync());
+        Assert.False(resolver.Rules.Rules[0].IsResolved);
+        Assert.True(resolver.IsRuleGroup(Sales)); // unresolved: any group change may concern it
+        await Assert.ThrowsAsync<DirectoryUnavailableException>(() => resolver.DesiredAsync(User));
+        Assert.Equal(0, directory.MemberReads); // no member read with an unresolved name
+
+        directory.Down = false;
+        var desired = await resolver.DesiredAsync(User);
+
+        Assert.Equal([Billing], desired.Groups);
+        Assert.False(resolver.IsRuleGroup(Sales));
+    }
+
+    [Fact]
+    public async Task NameThatStopsResolvingAfterADownStart_FailsTheConvergencePermanently_NamingTheRule()
+    {
+        var directory = new NamedDirectory { Down = true };
+        using var resolver = Resolver(directory, """{ "rules": [ { "group": "Billing Agents", "roles": ["Agent"] } ] }""");
+        await Assert.ThrowsAsync<DirectoryUnavailableException>(() => resolver.CheckGroupsAsync());
+
+        directory.Down = false;
+        var ex = await Assert.ThrowsAsync<ProvisioningException>(() => resolver.DesiredAsync(User));
+
+        Assert.Equal(EntitlementFailures.RuleGroupNotFound, ex.Reason);
+        Assert.False(ex.IsTransient);
+        Assert.Contains("rule 0 (group 'Billing Agents')", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, directory.MemberReads);
+    }
+
+    /// <summary>Groups by id and displayName; lookups compare names case-insensitively like Graph.</summary>
+    private sealed class NamedDirectory : IDirectorySource
+    {
+        private readonly List<DirectoryGroup> _groups = [];
+
+        public bool Down { get; set; }
+
+        public int Lookups { get; private set; }
+
+        public int MemberReads { get; private set; }
+
+        public void Add(string id, string displayName, params string[] members) => _groups.Add(new(id, displayName, members));
+
+        public Task<IReadOnlyList<string>> FindGroupIdsByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default)
+        {
+            Lookups++;
+            ThrowIfDown();
+            return Task.FromResult<IReadOnlyList<string>>([.. _groups.Where(g => string.Equals(g.DisplayName, displayName, StringComparison.OrdinalIgnoreCase)).Select(g => g.Id)]);
+        }
+
+        public Task<DirectoryGroup?> GetGroupAsync(string id, bool transitive = false, CancellationToken cancellationToken = default)
+        {
+            MemberReads++;
+            ThrowIfDown();
+            return Task.FromResult(_groups.FirstOrDefault(g => g.Id == id));
+        }
+
+        public Task<DirectoryUser?> GetUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<DeltaResult<DirectoryUser>> GetUserChangesAsync(string? cursor, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public Task<DeltaResult<GroupChange>> GetGroupChangesAsync(string? cursor, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        private void ThrowIfDown()
+        {
+            if (Down)
+            {
+                throw new DirectoryUnavailableException("directory down (test)");
+            }
+        }
     }
 }

@@ -24,9 +24,13 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void Threshold_Window_IsTheUtcHour()
+    public void Threshold_Window_SlidesOverTheLast60Minutes_NotTheClockHour()
     {
-        Assert.Equal("2026112709", ThresholdPolicy.Window(new DateTimeOffset(2026, 11, 27, 10, 59, 0, TimeSpan.FromHours(1))));
+        var now = new DateTimeOffset(2026, 11, 27, 11, 0, 30, TimeSpan.Zero);
+
+        Assert.True(ThresholdPolicy.InWindow(new DateTimeOffset(2026, 11, 27, 10, 59, 0, TimeSpan.Zero), now));
+        Assert.True(ThresholdPolicy.InWindow(now.AddMinutes(-59), now));
+        Assert.False(ThresholdPolicy.InWindow(now.AddMinutes(-60), now));
     }
 
     [Theory]

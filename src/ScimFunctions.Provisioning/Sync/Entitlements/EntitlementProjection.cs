@@ -66,6 +66,25 @@ public static class EntitlementProjection
         _ => DivisionKey,
     };
 
+    /// <summary>Names the rule-granted values a rejected PATCH carried, for its failure message. A target's own
+    /// detail is redacted of quoted values (it may echo a userName or e-mail); these names come from the
+    /// connector's rules, not from the directory, so they can name what the target refused.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions Unescaped = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static string DescribeSent(IReadOnlyDictionary<string, string> desired, IReadOnlyList<ScimFunctions.Provisioning.Scim.ScimPatchOperation> ops)
+    {
+        var sent = string.Join("\n", ops.Select(o => $"{o.Path} {o.Value?.ToJsonString(Unescaped)}"));
+        var names = desired
+            .Select(kv => (Key: Parse(kv.Key), kv.Value))
+            .Where(p => p.Key is not null && IsGranted(p.Value))
+            .Select(p => p.Key!.Kind == EntitlementKind.Division ? (Kind: "division", Name: p.Value) : (Kind: p.Key.Kind.ToString().ToLowerInvariant(), p.Key.Name))
+            .Where(p => sent.Contains(p.Name, StringComparison.Ordinal))
+            .Select(p => $"{p.Kind} '{p.Name}'")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return names.Count == 0 ? "" : " Rule-granted values in the change: " + string.Join(", ", names) + ".";
+    }
+
     public static string FormatProficiency(double proficiency) => proficiency.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The entitlement a key names, or null for any other key.</summary>

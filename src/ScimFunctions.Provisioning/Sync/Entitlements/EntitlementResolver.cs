@@ -20,23 +20,119 @@ public sealed record EntitlementLine(EntitlementKind Kind, string Name, string? 
 public static class EntitlementFailures
 {
     public const string RuleGroupNotFound = "EntitlementRuleGroupNotFound";
+
+    /// <summary>A rule's group displayName matches more than one Entra group.</summary>
+    public const string RuleGroupAmbiguous = "EntitlementRuleGroupAmbiguous";
 }
 
 /// <summary>Decides entitlements from group membership. Rule group members are read from the directory
 /// and cached briefly (like scope groups), so a burst of user work items does not re-read them; a change
-/// of a rule group drops its cache entry and names the members whose entitlements change.</summary>
+/// of a rule group drops its cache entry and names the members whose entitlements change. Rules that name
+/// their group by displayName are resolved to its id at start (<see cref="CheckGroupsAsync"/>); if the
+/// directory could not be read then, the first work that needs the rules resolves them instead.</summary>
 public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource directory, TimeProvider time, int cacheSeconds) : IDisposable
 {
     private readonly Dictionary<string, (DateTimeOffset At, HashSet<string> Members)> _cache = new(StringComparer.OrdinalIgnoreCase);
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly SemaphoreSlim _resolveLock = new(1, 1);
 
-    public EntitlementRules Rules => rules;
+    // Replaced once, when the displayName rules are resolved; every rule works by id from then on.
+    private volatile EntitlementRules _rules = rules;
 
-    public void Dispose() => _lock.Dispose();
+    public EntitlementRules Rules => _rules;
 
-    public bool Enabled => !rules.IsEmpty;
+    public void Dispose()
+    {
+        _lock.Dispose();
+        _resolveLock.Dispose();
+    }
 
-    public bool IsRuleGroup(string groupId) => rules.Rules.Any(r => r.GroupId.Equals(groupId, StringComparison.OrdinalIgnoreCase));
+    public bool Enabled => !_rules.IsEmpty;
+
+    /// <summary>While a rule is unresolved any group may be its group: say yes, and
+    /// <see cref="GroupChangedFollowUpsAsync"/> resolves first, so no change of it is missed.</summary>
+    public bool IsRuleGroup(string groupId) => _rules.Rules.Any(r => !r.IsResolved || r.GroupId.Equals(groupId, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Resolves every displayName rule to exactly one group id. Returns a message naming the setting,
+    /// the rule and the name for each that matches none or several (those stay unresolved). A directory failure
+    /// throws <see cref="DirectoryUnavailableException"/> and leaves the rules as they were.</summary>
+    public async Task<IReadOnlyList<string>> ResolveGroupsAsync(CancellationToken cancellationToken = default) =>
+        [.. (await ResolveCoreAsync(cancellationToken)).Select(p => p.Message)];
+
+    private sealed record ResolveProblem(string Reason, string Message);
+
+    private async Task<IReadOnlyList<ResolveProblem>> ResolveCoreAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<ResolveProblem>();
+        if (_rules.Rules.All(r => r.IsResolved))
+        {
+            return problems;
+        }
+
+        await _resolveLock.WaitAsync(cancellationToken);
+        try
+        {
+            var current = _rules;
+            var resolved = new List<EntitlementRule>(current.Rules.Count);
+            foreach (var rule in current.Rules)
+            {
+                if (rule.IsResolved)
+                {
+                    resolved.Add(rule);
+                    continue;
+                }
+
+                var ids = await directory.FindGroupIdsByDisplayNameAsync(rule.GroupName!, cancellationToken);
+                if (ids.Count == 1)
+                {
+                    resolved.Add(rule with { GroupId = ids[0] });
+                    continue;
+                }
+
+                problems.Add(ids.Count == 0
+                    ? new ResolveProblem(EntitlementFailures.RuleGroupNotFound, $"Setting {EntitlementRules.Setting}: {rule.Label}: no Entra group has the displayName '{rule.GroupName}'.")
+                    : new ResolveProblem(EntitlementFailures.RuleGroupAmbiguous, $"Setting {EntitlementRules.Setting}: {rule.Label}: {ids.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)} Entra groups have the displayName '{rule.GroupName}'; give the group's object id instead."));
+                resolved.Add(rule);
+            }
+
+            // A name may resolve to a group another rule already names (by id or by another spelling): refused
+            // like two rules for one id, and nothing is kept, so no work runs with the clash.
+            var clashes = resolved.Where(r => r.IsResolved).GroupBy(r => r.GroupId, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).ToList();
+            foreach (var twice in clashes)
+            {
+                problems.Add(new ResolveProblem(EntitlementFailures.RuleGroupAmbiguous, $"Setting {EntitlementRules.Setting}: {string.Join(" and ", twice.Select(r => r.Label))} name the same group; put everything it gives in one rule."));
+            }
+
+            if (clashes.Count == 0)
+            {
+                _rules = current with { Rules = resolved };
+            }
+
+            return problems;
+        }
+        finally
+        {
+            _resolveLock.Release();
+        }
+    }
+
+    /// <summary>Work that needs the rules never runs with an unresolved name: resolve now (the directory was
+    /// unavailable at start), failing the convergence when that cannot be done (a directory failure stays
+    /// transient). Nothing is granted or removed.</summary>
+    private async Task EnsureResolvedAsync(CancellationToken cancellationToken)
+    {
+        if (_rules.Rules.All(r => r.IsResolved))
+        {
+            return;
+        }
+
+        var problems = await ResolveCoreAsync(cancellationToken);
+        if (problems.Count > 0)
+        {
+            throw new ProvisioningException(problems[0].Reason,
+                string.Join(" ", problems.Select(p => p.Message)) + " Fix the rule (nothing was granted or removed).", isTransient: false);
+        }
+    }
 
     public void Invalidate(string? groupId = null)
     {
@@ -53,12 +149,13 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
         }
     }
 
-    /// <summary>Every rule group that does not exist in Entra, as a message naming the setting and the rule
-    /// (empty: all resolve). A directory failure throws <see cref="DirectoryUnavailableException"/>.</summary>
+    /// <summary>Resolves the displayName rules, then finds every rule group given by id that does not exist in
+    /// Entra; each problem is a message naming the setting and the rule (empty: all resolve). A directory
+    /// failure throws <see cref="DirectoryUnavailableException"/>.</summary>
     public async Task<IReadOnlyList<string>> CheckGroupsAsync(CancellationToken cancellationToken = default)
     {
-        var problems = new List<string>();
-        foreach (var rule in rules.Rules)
+        var problems = new List<string>(await ResolveGroupsAsync(cancellationToken));
+        foreach (var rule in _rules.Rules.Where(r => r.IsResolved && r.GroupName is null))
         {
             if (await directory.GetGroupAsync(rule.GroupId, transitive: false, cancellationToken) is null)
             {
@@ -72,8 +169,9 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
     /// <summary>The rules whose group the user is in.</summary>
     public async Task<IReadOnlyList<EntitlementRule>> RulesForAsync(string userId, CancellationToken cancellationToken = default)
     {
+        await EnsureResolvedAsync(cancellationToken);
         var result = new List<EntitlementRule>();
-        foreach (var rule in rules.Rules)
+        foreach (var rule in _rules.Rules)
         {
             if ((await MembersAsync(rule, cancellationToken)).Contains(userId))
             {
@@ -101,7 +199,7 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
         {
             grants.Add(new EntitlementGrant(EntitlementKind.Division, division.Division!, division.Division!, [division.GroupId]));
         }
-        else if (rules.DefaultDivision is { } fallback)
+        else if (_rules.DefaultDivision is { } fallback)
         {
             grants.Add(new EntitlementGrant(EntitlementKind.Division, fallback, fallback, []));
         }
@@ -165,10 +263,11 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
     /// they were last converged. Everyone else keeps their entitlements and gets no work.</summary>
     public async Task<IReadOnlyList<FollowUp>> GroupChangedFollowUpsAsync(string groupId, StateStore store, CancellationToken cancellationToken = default)
     {
+        await EnsureResolvedAsync(cancellationToken);
         Invalidate(groupId);
         var recorded = await RecordedAsync(store, cancellationToken);
         var affected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var rule in rules.Rules.Where(r => r.GroupId.Equals(groupId, StringComparison.OrdinalIgnoreCase)))
+        foreach (var rule in _rules.Rules.Where(r => r.GroupId.Equals(groupId, StringComparison.OrdinalIgnoreCase)))
         {
             affected.UnionWith(await AffectedAsync(rule, recorded, cancellationToken));
         }
@@ -179,10 +278,11 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
     /// <summary>For ReconcileGroups: every user whose rule-group membership differs from what was applied.</summary>
     public async Task<IReadOnlyList<string>> AffectedUsersAsync(StateStore store, CancellationToken cancellationToken = default)
     {
+        await EnsureResolvedAsync(cancellationToken);
         Invalidate();
         var recorded = await RecordedAsync(store, cancellationToken);
         var affected = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var rule in rules.Rules)
+        foreach (var rule in _rules.Rules)
         {
             affected.UnionWith(await AffectedAsync(rule, recorded, cancellationToken));
         }
@@ -240,6 +340,11 @@ public sealed class EntitlementResolver(EntitlementRules rules, IDirectorySource
 
     private async Task<HashSet<string>> MembersAsync(EntitlementRule rule, CancellationToken cancellationToken)
     {
+        if (!rule.IsResolved)
+        {
+            throw new InvalidOperationException($"{rule.Label} is not resolved; EnsureResolvedAsync runs before any member read.");
+        }
+
         var now = time.GetUtcNow();
         lock (_cache)
         {

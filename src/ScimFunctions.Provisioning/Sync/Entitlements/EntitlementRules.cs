@@ -15,7 +15,7 @@ public sealed class RoutingGrantSetting
 /// <summary>One entitlement rule as configured: an Entra group and what its members get.</summary>
 public sealed class EntitlementRuleSetting
 {
-    /// <summary>Entra group object id.</summary>
+    /// <summary>Entra group object id, or its displayName (resolved to the id at start).</summary>
     public string? Group { get; set; }
 
     /// <summary>Count members of nested groups too.</summary>
@@ -45,7 +45,9 @@ public sealed class EntitlementSettings
 /// <summary>A routing skill or language with its proficiency (0.0–5.0).</summary>
 public sealed record RoutingGrant(string Name, double Proficiency);
 
-/// <summary>One validated rule.</summary>
+/// <summary>One validated rule. A rule configured with a group displayName has <see cref="GroupName"/> set and
+/// an empty <see cref="GroupId"/> until <see cref="EntitlementResolver"/> resolves the name to exactly one group;
+/// nothing reads members of a rule that is not resolved.</summary>
 public sealed record EntitlementRule(
     int Index,
     string GroupId,
@@ -54,9 +56,16 @@ public sealed record EntitlementRule(
     string? Division,
     int Priority,
     IReadOnlyList<RoutingGrant> Skills,
-    IReadOnlyList<RoutingGrant> Languages)
+    IReadOnlyList<RoutingGrant> Languages,
+    string? GroupName = null)
 {
-    public string Label => $"rule {Index.ToString(CultureInfo.InvariantCulture)} (group {GroupId})";
+    public bool IsResolved => GroupId.Length > 0;
+
+    public string Label => GroupName is null
+        ? $"rule {Index.ToString(CultureInfo.InvariantCulture)} (group {GroupId})"
+        : IsResolved
+            ? $"rule {Index.ToString(CultureInfo.InvariantCulture)} (group '{GroupName}' = {GroupId})"
+            : $"rule {Index.ToString(CultureInfo.InvariantCulture)} (group '{GroupName}')";
 }
 
 /// <summary>The validated entitlement rules. <see cref="Parse"/> is the ONE place the setting is checked:
@@ -117,17 +126,13 @@ public sealed record EntitlementRules(IReadOnlyList<EntitlementRule> Rules, stri
             var group = rule.Group?.Trim();
             if (string.IsNullOrEmpty(group))
             {
-                problems.Add($"{where} has no 'group' (the Entra group object id).");
+                problems.Add($"{where} has no 'group' (the Entra group object id or displayName).");
                 continue;
             }
 
-            if (!Guid.TryParse(group, out _))
-            {
-                problems.Add($"{where}: group '{group}' is not an Entra group object id (a GUID).");
-                continue;
-            }
-
-            where = $"{where} (group {group})";
+            // Not a GUID: a displayName, resolved to exactly one group id at start (EntitlementResolver).
+            var byName = !Guid.TryParse(group, out _);
+            where = byName ? $"{where} (group '{group}')" : $"{where} (group {group})";
             if (!groups.Add(group))
             {
                 problems.Add($"{where}: the group has another rule already; put everything it gives in one rule.");
@@ -170,7 +175,7 @@ public sealed record EntitlementRules(IReadOnlyList<EntitlementRule> Rules, stri
                 problems.Add($"{where} gives nothing (no roles, division, skills or languages).");
             }
 
-            rules.Add(new EntitlementRule(i, group, rule.Transitive, roles, division, rule.Priority ?? 0, skills, languages));
+            rules.Add(new EntitlementRule(i, byName ? "" : group, rule.Transitive, roles, division, rule.Priority ?? 0, skills, languages, byName ? group : null));
         }
 
         foreach (var tie in rules.Where(r => r.Division is not null).GroupBy(r => r.Priority).Where(g => g.Select(r => r.Division).Distinct(StringComparer.Ordinal).Count() > 1))

@@ -41,6 +41,9 @@ public sealed class EngineHarness : IAsyncDisposable
     public TableServiceClient Tables { get; private set; } = null!;
     public string TablePrefix { get; } = "T" + Guid.NewGuid().ToString("N")[..12];
     public ScimClient Scim { get; private set; } = null!;
+
+    /// <summary>The engine's SCIM client when started with <c>tamperable</c>: hooks that rewrite answers.</summary>
+    public TamperingScimClient? Tampering { get; private set; }
     public IDirectorySource Directory { get; private set; } = null!;
     public SyncOptions Options { get; private set; } = null!;
     public SyncRunner Engine { get; private set; } = null!;
@@ -60,7 +63,8 @@ public sealed class EngineHarness : IAsyncDisposable
         AzuriteFixture azurite,
         Action<SyncOptions>? sync = null,
         Action<EmulatorOptions>? emulator = null,
-        Action<ScimOptions>? scim = null)
+        Action<ScimOptions>? scim = null,
+        bool tamperable = false)
     {
         var harness = new EngineHarness();
         harness.Emulator = await EmulatorHost.StartAsync(o =>
@@ -101,7 +105,8 @@ public sealed class EngineHarness : IAsyncDisposable
         harness.Subscriptions = new GraphSubscriptionManager(graphClient, new GraphSubscriptionOptions { NotificationUrl = "https://scimfn.example/api/notifications?code=test" }, ClientState, TimeProvider.System, NullLogger<GraphSubscriptionManager>.Instance);
         var loggers = LoggerFactory.Create(b => b.AddProvider(harness.Logs).SetMinimumLevel(LogLevel.Debug));
         harness.disposables.Add(loggers);
-        harness.Engine = SyncRunner.Create(harness.Scim, harness.Directory, harness.Tables, harness.Options, harness.Time, loggers, harness.TablePrefix, harness.Subscriptions, harness.Metrics);
+        harness.Tampering = tamperable ? new TamperingScimClient(harness.Scim) : null;
+        harness.Engine = SyncRunner.Create(harness.Tampering ?? (IScimClient)harness.Scim, harness.Directory, harness.Tables, harness.Options, harness.Time, loggers, harness.TablePrefix, harness.Subscriptions, harness.Metrics);
 
         harness.WorkQueue = new WorkQueue(harness.Queue.Sender);
         harness.Webhook = new GraphNotifications(harness.WorkQueue, Microsoft.Extensions.Options.Options.Create(new NotificationOptions { ClientState = ClientState }), harness.Time, NullLogger<GraphNotifications>.Instance);
