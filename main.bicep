@@ -495,6 +495,24 @@ module alerts 'infra/alerts.bicep' = if (enableAlerts) {
   }
 }
 
+module workbook 'infra/workbook.bicep' = {
+  name: 'workbook'
+  dependsOn: [
+    serviceBus
+    monitoring
+  ]
+  params: {
+    location: location
+    tags: tags
+    displayName: '${baseName} provisioning'
+    appInsightsName: names.appInsights
+    serviceBusNamespaceName: names.serviceBus
+    queueName: provisioningQueueName
+    scimHost: split(split(scimBaseUrl, '://')[1], '/')[0]
+    requestsPerMinute: scimRequestsPerMinute
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outputs
 // ---------------------------------------------------------------------------------------------

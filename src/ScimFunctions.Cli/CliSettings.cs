@@ -90,6 +90,15 @@ internal sealed class CliSettings
         "Table Storage connection string for the mapping state shared with the functions, or a table service URI (https://ACCOUNT.table.core.windows.net, signed in with DefaultAzureCredential; setting State__TableServiceUri).",
         DefaultState, helpName: "CONNECTION_STRING");
 
+    /// <summary>Not in <see cref="All"/>: only <c>replay</c> talks to Service Bus.</summary>
+    public SettingOption ServiceBus { get; } = SettingOption.Create(
+        "--service-bus", "ServiceBusConnection",
+        "The Service Bus namespace of the provisioning queue: a connection string (Endpoint=sb://...), or the namespace host (contoso.servicebus.windows.net, signed in with DefaultAzureCredential; setting ServiceBusConnection__fullyQualifiedNamespace).",
+        helpName: "CONNECTION_STRING|NAMESPACE");
+
+    public SettingOption Queue { get; } = SettingOption.Create(
+        "--queue", "ProvisioningQueueName", "The provisioning queue (main.bicep output provisioningQueueName).", "provisioning", helpName: "NAME");
+
     public IReadOnlyList<SettingOption> DirectoryOptions => [Directory, GraphUrl, GraphToken];
 
     public IReadOnlyList<SettingOption> TargetOptions => [Target, ScimUrl, ScimToken, GenesysClientId, GenesysClientSecret, GenesysLoginUrl];

@@ -146,7 +146,7 @@ internal static class OperatorReports
     private static string Counts(IReadOnlyDictionary<string, int> byState) =>
         byState.Count == 0 ? "none" : string.Join(", ", byState.Select(p => Invariant($"{p.Value} {p.Key.ToLowerInvariant()}")));
 
-    private static string When(DateTimeOffset? at, DateTimeOffset? now)
+    internal static string When(DateTimeOffset? at, DateTimeOffset? now)
     {
         if (at is not { } value)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Microsoft.Extensions.Configuration;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ScimFunctions.Provisioning;
 using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
@@ -26,8 +28,11 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         services.AddSingleton(loggerFactory);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
 
+        var requestLog = new ScimRequestLog(configuration[$"{ScimOptions.Section}:{nameof(ScimOptions.BaseUrl)}"]);
         if (settings.Connected)
         {
+            // Outermost on every client: it sees each request the SCIM client sends, retries included.
+            services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(requestLog.Handler));
             services.AddScimTarget(configuration);
             if (settings.SnapshotPath is { } path)
             {
@@ -73,7 +78,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
                 }
             }
 
-            return new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>());
+            return new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>(), requestLog, time);
         }
         catch
         {
@@ -82,8 +87,71 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
     }
 
-    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim, IDirectorySource directory) : IScimfnEngine
+    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim, IDirectorySource directory, ScimRequestLog requestLog, TimeProvider time) : IScimfnEngine
     {
+        public async Task<ProvisionReport> ProvisionUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
+        {
+            var query = idOrUserPrincipalName.Trim();
+            var user = await directory.GetUserAsync(query, cancellationToken);
+            // An object id the directory no longer has still converges: the engine decides what a leaver gets.
+            var objectId = user?.Id ?? (TableKeys.IsValid(query) && !query.Contains('@', StringComparison.Ordinal) ? query : null);
+            if (objectId is null)
+            {
+                return new ProvisionReport(query, null, [], [], []);
+            }
+
+            requestLog.Start();
+            var steps = new List<ProvisionStep>();
+            var notRun = new List<FollowUp>();
+            var followUps = await RunAsync(WorkItemKind.User, objectId, steps, cancellationToken);
+            foreach (var group in followUps.Where(f => f.Kind == WorkItemKind.Group).DistinctBy(f => f.ObjectId))
+            {
+                notRun.AddRange(await RunAsync(WorkItemKind.Group, group.ObjectId, steps, cancellationToken));
+            }
+
+            notRun.AddRange(followUps.Where(f => f.Kind != WorkItemKind.Group));
+            return new ProvisionReport(query, objectId, steps, notRun, requestLog.Stop());
+        }
+
+        public async Task<ProvisionReport> ProvisionGroupAsync(string groupId, CancellationToken cancellationToken = default)
+        {
+            var id = groupId.Trim();
+            var group = TableKeys.IsValid(id) ? await directory.GetGroupAsync(id, cancellationToken: cancellationToken) : null;
+            if (group is null)
+            {
+                return new ProvisionReport(id, null, [], [], []);
+            }
+
+            if (group.MemberIds.Count > ProvisionLimits.MaxGroupMembers)
+            {
+                throw new CliUsageException(string.Create(CultureInfo.InvariantCulture,
+                    $"group {id} has {group.MemberIds.Count} members; 'provision --group' converges at most {ProvisionLimits.MaxGroupMembers} (use 'scimfn sync', or 'scimfn provision USER' for one member)."));
+            }
+
+            requestLog.Start();
+            var steps = new List<ProvisionStep>();
+            var notRun = new List<FollowUp>();
+            foreach (var member in group.MemberIds)
+            {
+                // The group itself runs last, once, when every member has its SCIM id.
+                notRun.AddRange((await RunAsync(WorkItemKind.User, member, steps, cancellationToken)).Where(f => f.Kind != WorkItemKind.Group));
+            }
+
+            notRun.AddRange((await RunAsync(WorkItemKind.Group, id, steps, cancellationToken)).Where(f => f.Kind != WorkItemKind.Group || f.ObjectId != id));
+            return new ProvisionReport(id, id, steps, notRun, requestLog.Stop());
+        }
+
+        /// <summary>One object through <see cref="SyncRunner.ProcessWorkItemAsync"/>, the function's own path. A
+        /// permanent failure is on the row as the engine stores it; a transient one is for the operator to run again.</summary>
+        private async Task<IReadOnlyList<FollowUp>> RunAsync(WorkItemKind kind, string objectId, List<ProvisionStep> steps, CancellationToken cancellationToken)
+        {
+            var item = new WorkItem(kind, objectId, WorkItemChangeTypes.Updated, null, null, time.GetUtcNow(), WorkItemSources.Cli);
+            var result = await runner.ProcessWorkItemAsync(item, cancellationToken: cancellationToken);
+
+            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKinds.User : ObjectKinds.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
+            return result.FollowUps;
+        }
+
         public async Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
         {
             try

@@ -10,7 +10,7 @@ namespace ScimFunctions.Cli;
 
 /// <summary>The command tree of <c>scimfn</c>. Names, options, JSON fields and exit codes are a stable contract
 /// (docs/cli.md).</summary>
-internal sealed class ScimfnCommands
+internal sealed partial class ScimfnCommands
 {
     private readonly CliContext _context;
     private readonly CliSettings _settings = new();
@@ -35,6 +35,8 @@ internal sealed class ScimfnCommands
         Root.Subcommands.Add(StatusCommand());
         Root.Subcommands.Add(ExplainCommand());
         Root.Subcommands.Add(StagedCommand());
+        Root.Subcommands.Add(ReplayCommand());
+        Root.Subcommands.Add(ProvisionCommand());
         Root.Subcommands.Add(GenerateSamplesCommand());
     }
 

@@ -24,6 +24,20 @@ internal interface IScimfnEngine : IAsyncDisposable
     Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default);
 
     Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Converges one user now, as <c>ProvisionObject</c> would a work item for it (same engine, same
+    /// threshold), then the groups that were waiting for it.</summary>
+    Task<ProvisionReport> ProvisionUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default);
+
+    /// <summary>Converges a group's members (at most <see cref="ProvisionLimits.MaxGroupMembers"/>), then the group.</summary>
+    Task<ProvisionReport> ProvisionGroupAsync(string groupId, CancellationToken cancellationToken = default);
+}
+
+internal static class ProvisionLimits
+{
+    /// <summary>As Entra's provision on demand: a group with more members is a job for <c>scimfn sync</c>, which
+    /// batches its reads, rather than for a command an operator waits on.</summary>
+    public const int MaxGroupMembers = 5;
 }
 
 internal interface IScimfnEngineFactory
@@ -32,3 +46,18 @@ internal interface IScimfnEngineFactory
     /// for a setting the engine's own validation rejects.</summary>
     Task<IScimfnEngine> CreateAsync(EngineSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default);
 }
+
+/// <summary>One object <c>scimfn provision</c> converged, as the engine settled it.</summary>
+internal sealed record ProvisionStep(string ObjectKind, string ObjectId, WorkItemStatus Status, string? Reason, string? Description, IReadOnlyList<PlannedOperation> Operations);
+
+/// <summary>What <c>scimfn provision</c> did and what it took.</summary>
+/// <param name="ObjectId">The object the query resolved to; null when the directory does not know it.</param>
+/// <param name="NotRun">Follow-ups the engine asked for that this command leaves to the functions or the next sweep
+/// (reports whose manager reference can now be set).</param>
+/// <param name="ScimRequests">Every request sent to the target, in order: <c>METHOD /path status</c>.</param>
+internal sealed record ProvisionReport(
+    string Query,
+    string? ObjectId,
+    IReadOnlyList<ProvisionStep> Steps,
+    IReadOnlyList<FollowUp> NotRun,
+    IReadOnlyList<string> ScimRequests);

@@ -4,9 +4,15 @@ namespace ServiceBusTestDouble;
 
 /// <summary>One queue: the log of everything stored (what tests read back), the messages still to
 /// deliver, and those locked by a peek-lock receiver until it settles them. Scheduled messages go to the
-/// log only: the double does not keep time, so it never releases them.</summary>
-internal sealed class QueueState(string name, TimeProvider time, TimeSpan lockDuration)
+/// log only: the double does not keep time, so it never releases them. A queue's dead-letter sub-queue
+/// (<c>&lt;queue&gt;/$deadletterqueue</c>) is a QueueState too, fed only by dead-lettering.</summary>
+internal sealed class QueueState(string name, TimeProvider time, TimeSpan lockDuration, QueueState? deadLetterQueue = null)
 {
+    /// <summary>The application properties Service Bus stamps on a dead-lettered message (what
+    /// <c>ServiceBusReceivedMessage.DeadLetterReason</c> / <c>DeadLetterErrorDescription</c> read).</summary>
+    public const string DeadLetterReasonProperty = "DeadLetterReason";
+    public const string DeadLetterDescriptionProperty = "DeadLetterErrorDescription";
+
     private readonly object gate = new();
     private readonly List<ServiceBusDoubleMessage> log = [];
     private readonly LinkedList<Pending> available = new();
@@ -94,7 +100,7 @@ internal sealed class QueueState(string name, TimeProvider time, TimeSpan lockDu
     /// <summary>A peek-lock receiver's disposition: Accepted = complete, Rejected = dead-letter,
     /// Released/Modified = abandon (back to the front, delivery count + 1). Unknown tokens are ignored
     /// (the lock was already given up).</summary>
-    public void Settle(Guid lockToken, Settlement settlement)
+    public void Settle(Guid lockToken, Settlement settlement, string? deadLetterReason = null, string? deadLetterDescription = null)
     {
         lock (gate)
         {
@@ -110,11 +116,37 @@ internal sealed class QueueState(string name, TimeProvider time, TimeSpan lockDu
                     break;
                 case Settlement.DeadLetter:
                     deadLettered.Add(entry.Message.Message);
+                    deadLetterQueue?.Receive(entry.Message, deadLetterReason, deadLetterDescription);
                     break;
                 default:
                     available.AddFirst(entry.Message with { DeliveryCount = entry.Message.DeliveryCount + 1 });
                     break;
             }
+        }
+
+        Pump();
+    }
+
+    /// <summary>A message another queue dead-lettered: same id, session, body and sequence number, the
+    /// reason and description added as application properties, delivery count kept, as Service Bus does.</summary>
+    private void Receive(Pending source, string? reason, string? description)
+    {
+        var properties = new Dictionary<string, object?>(source.Message.ApplicationProperties, StringComparer.Ordinal);
+        if (reason is not null)
+        {
+            properties[DeadLetterReasonProperty] = reason;
+        }
+
+        if (description is not null)
+        {
+            properties[DeadLetterDescriptionProperty] = description;
+        }
+
+        lock (gate)
+        {
+            var message = source.Message with { Queue = name, ApplicationProperties = properties };
+            log.Add(message);
+            available.AddLast(source with { Message = message });
         }
 
         Pump();

@@ -10,7 +10,12 @@ namespace ServiceBusTestDouble;
 /// duplicate detection, no lock expiry, no scheduling (a scheduled message is stored, never released).</summary>
 public sealed class ServiceBusDouble : IAsyncDisposable
 {
+    /// <summary>The dead-letter sub-queue's path after the queue name, as the SDK's
+    /// <c>SubQueue.DeadLetter</c> addresses it.</summary>
+    public const string DeadLetterSuffix = "/$deadletterqueue";
+
     private readonly Dictionary<string, QueueState> queues;
+    private readonly List<string> queueNames = [];
     private readonly Broker broker;
     private int refusal;
     private int transfers;
@@ -32,7 +37,10 @@ public sealed class ServiceBusDouble : IAsyncDisposable
                 throw new ArgumentException($"'{queue}' is not a queue name the double serves (empty, or has a '/').", nameof(options));
             }
 
-            queues[queue] = new QueueState(queue, options.TimeProvider, options.LockDuration);
+            var deadLetters = new QueueState(queue + DeadLetterSuffix, options.TimeProvider, options.LockDuration);
+            queues[deadLetters.Name] = deadLetters;
+            queues[queue] = new QueueState(queue, options.TimeProvider, options.LockDuration, deadLetters);
+            queueNames.Add(queue);
         }
 
         broker = new Broker(this, options.MaxMessageSize);
@@ -72,7 +80,8 @@ public sealed class ServiceBusDouble : IAsyncDisposable
     /// <summary>AMQP connections accepted so far: one per ServiceBusClient, plus one per reconnect.</summary>
     public int Connections => Volatile.Read(ref connections);
 
-    public IReadOnlyCollection<string> QueueNames => queues.Keys;
+    /// <summary>The queues the double was started with (each also has its dead-letter sub-queue).</summary>
+    public IReadOnlyCollection<string> QueueNames => queueNames;
 
     /// <summary>Everything stored for a queue so far, in arrival order (received or not).</summary>
     public IReadOnlyList<ServiceBusDoubleMessage> Received(string queue) => Queue(queue).Log();
@@ -80,7 +89,9 @@ public sealed class ServiceBusDouble : IAsyncDisposable
     /// <summary>Messages a receiver completed (or took in receive-and-delete mode), in that order.</summary>
     public IReadOnlyList<ServiceBusDoubleMessage> Completed(string queue) => Queue(queue).Completed();
 
-    /// <summary>Messages a receiver dead-lettered.</summary>
+    /// <summary>Messages a receiver dead-lettered. They also wait in <c>&lt;queue&gt;/$deadletterqueue</c>,
+    /// which a receiver with <c>SubQueue = SubQueue.DeadLetter</c> reads (and <see cref="Received"/> and
+    /// <see cref="Outstanding"/> take that path too).</summary>
     public IReadOnlyList<ServiceBusDoubleMessage> DeadLettered(string queue) => Queue(queue).DeadLettered();
 
     /// <summary>Deliverable messages not yet completed or dead-lettered (waiting or locked).</summary>
@@ -108,7 +119,10 @@ public sealed class ServiceBusDouble : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>A queue or a dead-letter sub-queue.</summary>
     internal bool HasQueue(string queue) => queues.ContainsKey(queue);
+
+    internal static bool IsDeadLetterQueue(string path) => path.EndsWith(DeadLetterSuffix, StringComparison.OrdinalIgnoreCase);
 
     internal void CountTransfer() => Interlocked.Increment(ref transfers);
 

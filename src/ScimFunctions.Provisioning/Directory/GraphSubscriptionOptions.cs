@@ -17,17 +17,16 @@ public sealed class GraphSubscriptionOptions
     /// which the webhook handles too. Graph accepts it only at creation.</summary>
     public string? LifecycleNotificationUrl { get; set; }
 
-    /// <summary>Comma-separated resources to subscribe to.</summary>
-    public string SubscriptionResources { get; set; } = "/users,/groups";
+    /// <summary>A setting that is no longer read: SubscriptionKeeper subscribes to what the scope needs
+    /// (<c>/users</c>, and <c>/groups</c> when groups matter). Bound only so a deployment that still sets it
+    /// is told at start instead of believing it does something.</summary>
+    public string? SubscriptionResources { get; set; }
 
     /// <summary>Requested lifetime of a new or renewed subscription, before the safety margin.</summary>
     public int SubscriptionLifetimeMinutes { get; set; } = MaxLifetimeMinutes;
 
     /// <summary>Taken off the lifetime so clock skew never asks Graph for more than it allows.</summary>
     public int SubscriptionSafetyMarginMinutes { get; set; } = 60;
-
-    public IReadOnlyList<string> Resources() =>
-        SubscriptionResources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     internal TimeSpan EffectiveLifetime() => TimeSpan.FromMinutes(SubscriptionLifetimeMinutes - SubscriptionSafetyMarginMinutes);
 
@@ -64,18 +63,9 @@ public sealed class GraphSubscriptionOptionsValidator : IValidateOptions<GraphSu
         var errors = new List<string>();
         CheckUrl("Graph__LifecycleNotificationUrl", options.LifecycleNotificationUrl, required: false, errors);
 
-        var resources = options.Resources();
-        if (resources.Count == 0)
+        if (!string.IsNullOrWhiteSpace(options.SubscriptionResources))
         {
-            errors.Add("Setting Graph__SubscriptionResources must name at least one resource, e.g. /users,/groups.");
-        }
-
-        foreach (var resource in resources)
-        {
-            if (!IsSupportedResource(resource))
-            {
-                errors.Add($"Setting Graph__SubscriptionResources holds '{resource}'; supported are /users, /users/{{id}}, /groups, /groups/{{id}} and /groups/{{id}}/members.");
-            }
+            errors.Add("Setting Graph__SubscriptionResources is no longer read: the app subscribes to /users, and to /groups when Sync__Groups__Enabled is true or Sync__Scope__Mode is groups. Remove the setting.");
         }
 
         if (options.SubscriptionLifetimeMinutes is < 1 or > GraphSubscriptionOptions.MaxLifetimeMinutes)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.IntegrationTests.Graph;
 
@@ -35,7 +36,7 @@ public sealed class GraphSubscriptionTests : GraphTestBase
     {
         var subscriptions = Manager();
 
-        foreach (var resource in new GraphSubscriptionOptions().Resources())
+        foreach (var resource in new[] { SubscriptionKeeper.Users, SubscriptionKeeper.Groups })
         {
             await subscriptions.CreateAsync(resource);
         }

@@ -370,9 +370,48 @@ public sealed partial class MainTemplateTests(CompiledMainTemplate compiled)
     [Fact]
     public void CompiledTemplates_AreNotCommitted()
     {
+        var problems = CompiledTemplateProblems(BicepCli.RepositoryRoot);
+        Assert.True(problems.Count == 0, string.Join(" ", problems));
+    }
+
+    [Fact]
+    public void CompiledTemplateCheck_OutsideAGitCheckout_ReadsTheIgnoreRules()
+    {
+        // A source archive or a copied tree has no .git: the check falls back to the rules that keep the
+        // compiled templates out of commits, and still fails when they are missing.
+        var tree = Directory.CreateTempSubdirectory("scimfn-nogit-");
+        try
+        {
+            File.Copy(Path.Combine(BicepCli.RepositoryRoot, ".gitignore"), Path.Combine(tree.FullName, ".gitignore"));
+            Assert.Empty(CompiledTemplateProblems(tree.FullName));
+
+            File.WriteAllText(Path.Combine(tree.FullName, ".gitignore"), "bin/\nobj/\n");
+            var problems = CompiledTemplateProblems(tree.FullName);
+            Assert.Contains(problems, p => p.Contains("/main.json", StringComparison.Ordinal));
+            Assert.Contains(problems, p => p.Contains("/infra/**/*.json", StringComparison.Ordinal));
+        }
+        finally
+        {
+            tree.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>In a git checkout: compiled ARM templates (main.json, infra/*.json) that git tracks. Outside one
+    /// (no .git, e.g. a source archive), nothing is tracked, so what matters is that .gitignore keeps them out.</summary>
+    internal static List<string> CompiledTemplateProblems(string root)
+    {
+        if (!Path.Exists(Path.Combine(root, ".git")))
+        {
+            var ignorePath = Path.Combine(root, ".gitignore");
+            var rules = File.Exists(ignorePath) ? File.ReadAllLines(ignorePath).Select(l => l.Trim()).ToHashSet(StringComparer.Ordinal) : [];
+            return [.. new[] { "/main.json", "/infra/**/*.json" }
+                .Where(rule => !rules.Contains(rule))
+                .Select(rule => $"Not a git checkout, and .gitignore lacks '{rule}', the rule that keeps compiled templates out of commits.")];
+        }
+
         var start = new ProcessStartInfo("git")
         {
-            WorkingDirectory = BicepCli.RepositoryRoot,
+            WorkingDirectory = root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -385,11 +424,15 @@ public sealed partial class MainTemplateTests(CompiledMainTemplate compiled)
         var listed = git.StandardOutput.ReadToEnd();
         var error = git.StandardError.ReadToEnd();
         git.WaitForExit();
-        Assert.True(git.ExitCode == 0, $"git ls-files failed: {error}");
+        if (git.ExitCode != 0)
+        {
+            return [$"git ls-files failed: {error}"];
+        }
+
         var compiled = listed.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Where(f => !f.EndsWith(".parameters.json", StringComparison.Ordinal))
             .ToList();
-        Assert.True(compiled.Count == 0, $"Compiled ARM templates are committed: {string.Join(", ", compiled)}");
+        return compiled.Count == 0 ? [] : [$"Compiled ARM templates are committed: {string.Join(", ", compiled)}"];
     }
 
     [Fact]

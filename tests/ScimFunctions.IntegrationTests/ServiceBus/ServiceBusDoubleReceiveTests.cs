@@ -135,4 +135,42 @@ public sealed class ServiceBusDoubleReceiveTests
 
         Assert.Contains("no sessions", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task DeadLetterSubQueue_GivesBackWhatWasDeadLetteredWithReasonAndDescription()
+    {
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
+        await using var client = new ServiceBusClient(bus.ConnectionString, Options());
+        await using var sender = client.CreateSender(Queue);
+        await using var receiver = client.CreateReceiver(Queue);
+        await sender.SendMessageAsync(new ServiceBusMessage("body-1") { MessageId = "d-1", SessionId = "o-1", Subject = "User" });
+        var received = await receiver.ReceiveMessageAsync(Wait);
+        Assert.NotNull(received);
+        await receiver.DeadLetterMessageAsync(received, "Permanent", "The target refused the user.");
+
+        await using var deadLetters = client.CreateReceiver(Queue, new ServiceBusReceiverOptions { SubQueue = SubQueue.DeadLetter });
+        var dead = await deadLetters.ReceiveMessageAsync(Wait);
+
+        Assert.NotNull(dead);
+        Assert.Equal("d-1", dead.MessageId);
+        Assert.Equal("o-1", dead.SessionId);
+        Assert.Equal("body-1", dead.Body.ToString());
+        Assert.Equal("Permanent", dead.DeadLetterReason);
+        Assert.Equal("The target refused the user.", dead.DeadLetterErrorDescription);
+        Assert.Equal(1, bus.Outstanding(Queue + ServiceBusDouble.DeadLetterSuffix));
+        await deadLetters.CompleteMessageAsync(dead);
+        Assert.Equal(0, bus.Outstanding(Queue + ServiceBusDouble.DeadLetterSuffix));
+        Assert.Null(await deadLetters.ReceiveMessageAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task DeadLetterSubQueue_RefusesSends()
+    {
+        await using var bus = await ServiceBusDouble.StartAsync(Queue);
+        await using var client = new ServiceBusClient(bus.ConnectionString, Options());
+        await using var sender = client.CreateSender(Queue + ServiceBusDouble.DeadLetterSuffix);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => sender.SendMessageAsync(new ServiceBusMessage("x")));
+        Assert.Empty(bus.Received(Queue));
+    }
 }

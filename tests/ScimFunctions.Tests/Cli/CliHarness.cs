@@ -53,6 +53,8 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
 
     public UserExplanation? Explanation { get; set; }
 
+    public ProvisionReport? Provision { get; set; }
+
     public List<string> Calls { get; } = [];
 
     /// <summary>What the directory would name users as, for plan tables.</summary>
@@ -123,6 +125,18 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
         {
             factory.Calls.Add("discard");
             return Task.FromResult(factory.Summary);
+        }
+
+        public Task<ProvisionReport> ProvisionUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add($"provision {idOrUserPrincipalName}");
+            return Task.FromResult(factory.Provision ?? throw new InvalidOperationException("no provision report set"));
+        }
+
+        public Task<ProvisionReport> ProvisionGroupAsync(string groupId, CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add($"provision --group {groupId}");
+            return Task.FromResult(factory.Provision ?? throw new InvalidOperationException("no provision report set"));
         }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -136,6 +136,18 @@ public sealed class GraphSettingsTests
     }
 
     [Fact]
+    public void SubscriptionResources_StillSet_IsRefusedAsNotRead()
+    {
+        // The keeper subscribes to what the scope needs; a setting that looked like it chose the resources
+        // was validated and then ignored. A deployment still setting it is told so at start.
+        var errors = GraphSubscriptionOptionsValidator.Check(new GraphSubscriptionOptions { SubscriptionResources = "/users" });
+
+        var error = Assert.Single(errors);
+        Assert.Contains("Graph__SubscriptionResources is no longer read", error, StringComparison.Ordinal);
+        Assert.Contains("Sync__Groups__Enabled", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AddGraphDirectory_ValidSettings_ResolvesTheGraphSourceAndSubscriptions()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

@@ -173,11 +173,22 @@ internal sealed class Broker : IRuntimeProvider
         {
             var queue = address[..^ManagementSuffix.Length];
             RequireQueue(queue);
+            if (ServiceBusDouble.IsDeadLetterQueue(queue))
+            {
+                throw new AmqpException(AmqpErrorCode.NotImplemented, $"The Service Bus double has no management operations on '{queue}'.");
+            }
+
             Node(address, request => Manage(queue, request)).Attach(link);
         }
         else if (link is ReceivingAmqpLink receiver)
         {
             RequireQueue(address);
+            if (ServiceBusDouble.IsDeadLetterQueue(address))
+            {
+                // As in Service Bus: a dead-letter queue is filled by dead-lettering, never sent to.
+                throw new AmqpException(AmqpErrorCode.NotAllowed, $"Cannot send to the dead-letter queue '{address}'.");
+            }
+
             var queue = address;
             receiver.RegisterMessageListener(message => OnTransfer(queue, receiver, message));
         }
@@ -203,7 +214,7 @@ internal sealed class Broker : IRuntimeProvider
     {
         if (!owner.HasQueue(queue))
         {
-            throw new AmqpException(AmqpErrorCode.NotFound, $"The messaging entity '{queue}' could not be found (the Service Bus double has: {string.Join(", ", owner.QueueNames)}).");
+            throw new AmqpException(AmqpErrorCode.NotFound, $"The messaging entity '{queue}' could not be found (the Service Bus double has: {string.Join(", ", owner.QueueNames)}, each with {ServiceBusDouble.DeadLetterSuffix}).");
         }
     }
 

@@ -57,19 +57,24 @@ internal sealed class Consumer
         // Read the tag and outcome before settling: settling hands the delivery back to the library.
         var lockToken = delivery.DeliveryTag.Count == 16 ? new Guid(delivery.DeliveryTag.AsSpan()) : Guid.Empty;
         var state = delivery.State;
+        // The SDK's DeadLetterMessageAsync puts the reason and description in the Rejected outcome's error info.
+        var info = (state as Rejected)?.Error?.Info;
+        var reason = info?[QueueState.DeadLetterReasonProperty] as string;
+        var description = info?[QueueState.DeadLetterDescriptionProperty] as string;
         var settlement = state?.DescriptorCode switch
         {
             var code when code == Accepted.Code => Settlement.Complete,
             var code when code == Rejected.Code => Settlement.DeadLetter,
             _ => Settlement.Abandon,
         };
+        // Record the settlement before the client hears it is done, so a test reading the double right after
+        // CompleteMessageAsync returns sees it.
+        queue.Settle(lockToken, settlement, reason, description);
         if (!delivery.Settled)
         {
             // Echo the outcome, except a dead-letter's Rejected: the SDK throws when the settled state
             // carries an error, so answer a plain Rejected as a successful dead-letter.
             link.DisposeDelivery(delivery, true, settlement == Settlement.DeadLetter ? new Rejected() : state);
         }
-
-        queue.Settle(lockToken, settlement);
     }
 }
