@@ -8,7 +8,6 @@ using GenesysScimEmulator;
 using ScimFunctions.Benchmarks;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
-using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
 
 // Figures, not verdicts: request and write counts are exact; times depend on the machine.
@@ -83,16 +82,7 @@ static async Task ProvisioningCost(int users, string connection)
     var tables = new TableServiceClient(connection, tableOptions);
     var prefix = "Bench" + Guid.NewGuid().ToString("N")[..8];
 
-    using var scim = ScimClient.Create(new ScimOptions
-    {
-        Profile = "genesys",
-        BaseUrl = emulator.ScimBaseUrl,
-        LoginUrl = emulator.BaseAddress.GetLeftPart(UriPartial.Authority),
-        ClientId = emulator.ClientId,
-        ClientSecret = emulator.ClientSecret,
-        RequestsPerMinute = 100_000,
-        RequestBurst = 1_000,
-    });
+    using var scim = BenchTarget.Client(emulator);
     var source = DirectorySources.Snapshot(snapshot, Path.Combine(directory.FullName, "state"));
     var runner = SyncRunner.Create(scim, source, tables, new SyncOptions { Parallelism = 4 }, tablePrefix: prefix);
 

@@ -55,16 +55,7 @@ internal static class Scale
             var tableOptions = new TableClientOptions();
             tableOptions.AddPolicy(tableCounter, HttpPipelinePosition.PerCall);
             var tables = new TableServiceClient(connection, tableOptions);
-            using var scim = ScimClient.Create(new ScimOptions
-            {
-                Profile = "genesys",
-                BaseUrl = emulator.ScimBaseUrl,
-                LoginUrl = emulator.BaseAddress.GetLeftPart(UriPartial.Authority),
-                ClientId = emulator.ClientId,
-                ClientSecret = emulator.ClientSecret,
-                RequestsPerMinute = 100_000,
-                RequestBurst = 1_000,
-            });
+            using var scim = BenchTarget.Client(emulator);
             var source = DirectorySources.Snapshot(snapshot, Path.Combine(directory.FullName, "state"));
             var runner = SyncRunner.Create(scim, source, tables, new SyncOptions { Parallelism = 4 }, tablePrefix: "Scale" + Guid.NewGuid().ToString("N")[..8]);
 
