@@ -270,48 +270,9 @@ public sealed class SessionBus(FakeTimeProvider time, Func<string, ValueTask> yi
 
     private ValueTask YieldSettleAsync(string settlement) => yield("bus " + settlement);
 
-    private sealed class Sender(SessionBus bus) : ServiceBusSender
+    private sealed class Sender(SessionBus bus) : ScimFunctions.IntegrationTests.Engine.Support.InMemorySender
     {
-        private readonly Dictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> _batches = [];
-
-        public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
-        {
-            var store = new List<ServiceBusMessage>();
-            long size = 0;
-            var batch = ServiceBusModelFactory.ServiceBusMessageBatch(256 * 1024, store, new CreateMessageBatchOptions(), message =>
-            {
-                var bytes = message.Body.ToMemory().Length + 256;
-                if (size + bytes > 256 * 1024)
-                {
-                    return false;
-                }
-
-                size += bytes;
-                return true;
-            });
-            lock (_batches)
-            {
-                _batches[batch] = store;
-            }
-
-            return ValueTask.FromResult(batch);
-        }
-
-        public override async Task SendMessagesAsync(ServiceBusMessageBatch messageBatch, CancellationToken cancellationToken = default)
-        {
-            List<ServiceBusMessage> messages;
-            lock (_batches)
-            {
-                messages = _batches[messageBatch];
-                _batches.Remove(messageBatch);
-            }
-
-            await SendAsync(messages);
-        }
-
-        public override async Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default) => await SendAsync(messages.ToList());
-
-        private async Task SendAsync(IReadOnlyList<ServiceBusMessage> messages)
+        protected override async Task SendAsync(IReadOnlyList<ServiceBusMessage> messages)
         {
             await bus.YieldSettleAsync("send");
             if (bus.FailSend?.Invoke(messages) is { } failure)

@@ -99,55 +99,9 @@ public sealed class FakeQueue
     internal sealed record Entry(ServiceBusMessage Message, int DeliveryCount);
 }
 
-public sealed class CapturingSender(FakeQueue queue) : ServiceBusSender
+public sealed class CapturingSender(FakeQueue queue) : InMemorySender
 {
-    private readonly Dictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> batches = [];
-
-    public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
-    {
-        var store = new List<ServiceBusMessage>();
-        long size = 0;
-        var batch = ServiceBusModelFactory.ServiceBusMessageBatch(256 * 1024, store, new CreateMessageBatchOptions(), message =>
-        {
-            var bytes = message.Body.ToMemory().Length + 256;
-            if (size + bytes > 256 * 1024)
-            {
-                return false;
-            }
-
-            size += bytes;
-            return true;
-        });
-        lock (batches)
-        {
-            batches[batch] = store;
-        }
-
-        return ValueTask.FromResult(batch);
-    }
-
-    public override Task SendMessagesAsync(ServiceBusMessageBatch messageBatch, CancellationToken cancellationToken = default)
-    {
-        if (queue.FailSends is { } fail)
-        {
-            throw fail();
-        }
-
-        List<ServiceBusMessage> store;
-        lock (batches)
-        {
-            store = batches[messageBatch];
-        }
-
-        foreach (var message in store)
-        {
-            queue.Enqueue(message);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public override Task SendMessagesAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken = default)
+    protected override Task SendAsync(IReadOnlyList<ServiceBusMessage> messages)
     {
         if (queue.FailSends is { } fail)
         {
