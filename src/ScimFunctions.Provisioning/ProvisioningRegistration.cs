@@ -11,6 +11,7 @@ using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning;
 
@@ -67,12 +68,14 @@ public static class ProvisioningRegistration
         services.TryAddSingleton(provider => provider.GetService<IGraphSubscriptions>() is { } graph
             ? new SubscriptionKeeperHolder(new SubscriptionKeeper(provider.GetRequiredService<StateStore>(), graph, provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)))
             : new SubscriptionKeeperHolder(null));
+        services.AddHistory();
         services.TryAddSingleton(provider => new SyncRunner(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
             provider.GetRequiredService<UserConverger>(), provider.GetRequiredService<GroupConverger>(), provider.GetRequiredService<ScopeEvaluator>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<SyncRunner>>(),
             provider.GetRequiredService<SubscriptionKeeperHolder>().Keeper,
-            provider.GetRequiredService<EntitlementHolder>().Resolver));
+            provider.GetRequiredService<EntitlementHolder>().Resolver,
+            provider.GetRequiredService<HistoryRecorder>()));
         services.TryAddSingleton(provider => new DeltaSweeper(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<WorkQueue>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider),

@@ -6,6 +6,7 @@ using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -22,8 +23,11 @@ public sealed class SyncRunner(
     TimeProvider time,
     ILogger<SyncRunner> logger,
     SubscriptionKeeper? subscriptions = null,
-    EntitlementResolver? entitlements = null)
+    EntitlementResolver? entitlements = null,
+    HistoryRecorder? history = null)
 {
+    private readonly HistoryRecorder _history = history ?? new HistoryRecorder(new HistoryStore(store), store, null, time, logger);
+
     public StateStore Store => store;
 
     /// <summary>Builds an engine without a host (the CLI, tests): the caller brings the SCIM client, the
@@ -59,7 +63,7 @@ public sealed class SyncRunner(
         var users = new UserConverger(store, directory, scim, mapper, scope, gate, options, metrics, time, engineLogger, entitlements);
         var groups = new GroupConverger(store, directory, scim, options, metrics, time, engineLogger);
         var keeper = graphSubscriptions is null ? null : new SubscriptionKeeper(store, graphSubscriptions, options, time, engineLogger);
-        return new SyncRunner(store, directory, scim, users, groups, scope, options, time, loggers.CreateLogger<SyncRunner>(), keeper, entitlements);
+        return new SyncRunner(store, directory, scim, users, groups, scope, options, time, loggers.CreateLogger<SyncRunner>(), keeper, entitlements, new HistoryRecorder(new HistoryStore(store), store, metrics, time, engineLogger));
     }
 
     // ---------------- full sync ----------------
@@ -109,7 +113,7 @@ public sealed class SyncRunner(
         {
             try
             {
-                var outcome = await users.ConvergeAsync(request, run, ct);
+                var outcome = await _history.UserAsync(request.ObjectId, HistoryTrigger.Operator, run, transientIsFinal: true, () => users.ConvergeAsync(request, run, ct), ct);
                 summary.Add(outcome);
                 if (outcome.Decision?.PendingManagerId is not null)
                 {
@@ -187,7 +191,7 @@ public sealed class SyncRunner(
         {
             try
             {
-                summary.Add(await groups.ConvergeAsync(request, run, index, ct));
+                summary.Add(await _history.GroupAsync(HistoryTrigger.Operator, run, index, () => groups.ConvergeAsync(request, run, index, ct), ct));
             }
             catch (ProvisioningException ex)
             {
@@ -243,7 +247,7 @@ public sealed class SyncRunner(
                         _ => null,
                     } : null;
                     var request = new UserRequest(item.ObjectId, fromDelta ? item.Observed : null, fromDelta ? item.ObservedAt : null, removal, item.ReceivedAt);
-                    var outcome = await users.ConvergeAsync(request, run, cancellationToken);
+                    var outcome = await _history.UserAsync(item.ObjectId, HistoryRecorder.TriggerOf(item), run, transientIsFinal: false, () => users.ConvergeAsync(request, run, cancellationToken), cancellationToken);
                     return WorkItemResult.Done(outcome.Operations, outcome.FollowUps);
                 }
 
@@ -267,7 +271,7 @@ public sealed class SyncRunner(
                     }
 
                     var removed = item.Source == WorkItemSources.Delta && item.ChangeType is WorkItemChangeTypes.Deleted or WorkItemChangeTypes.SoftDeleted;
-                    var outcome = await groups.ConvergeAsync(new GroupRequest(item.ObjectId, Removed: removed, SeenAt: item.ReceivedAt), run, cancellationToken: cancellationToken);
+                    var outcome = await _history.GroupAsync(HistoryRecorder.TriggerOf(item), run, null, () => groups.ConvergeAsync(new GroupRequest(item.ObjectId, Removed: removed, SeenAt: item.ReceivedAt), run, cancellationToken: cancellationToken), cancellationToken);
                     return WorkItemResult.Done(outcome.Operations, followUps);
                 }
 
@@ -374,6 +378,12 @@ public sealed class SyncRunner(
         if (item.Kind == WorkItemKind.User && TableKeys.IsValid(item.ObjectId))
         {
             await users.RecordErrorAsync(item.ObjectId, error, cancellationToken);
+
+            // The host's verdict (retries ran out); a permanent failure's row was written with its correlation ids.
+            if (error.StartsWith(FailureReasons.RetriesExhausted, StringComparison.Ordinal))
+            {
+                await _history.FailedAsync(item.ObjectId, HistoryRecorder.TriggerOf(item), error, cancellationToken);
+            }
         }
         else if (item.Kind == WorkItemKind.Group && TableKeys.IsValid(item.ObjectId) && await store.GetGroupAsync(item.ObjectId, cancellationToken) is { } group)
         {
@@ -483,12 +493,12 @@ public sealed class SyncRunner(
                 {
                     if (await store.GetUserAsync(action.ObjectId, cancellationToken) is { } mapping)
                     {
-                        summary.Add(await users.PurgeAsync(mapping, run, cancellationToken));
+                        summary.Add(await _history.UserAsync(action.ObjectId, HistoryTrigger.Operator, run, transientIsFinal: true, () => users.PurgeAsync(mapping, run, cancellationToken), cancellationToken));
                     }
                 }
                 else
                 {
-                    summary.Add(await users.ConvergeAsync(new UserRequest(action.ObjectId), run, cancellationToken));
+                    summary.Add(await _history.UserAsync(action.ObjectId, HistoryTrigger.Operator, run, transientIsFinal: true, () => users.ConvergeAsync(new UserRequest(action.ObjectId), run, cancellationToken), cancellationToken));
                 }
 
                 await store.RemoveStagedAsync(action, cancellationToken);
@@ -541,7 +551,7 @@ public sealed class SyncRunner(
         {
             try
             {
-                summary.Add(await users.PurgeAsync(mapping, run, cancellationToken));
+                summary.Add(await _history.UserAsync(mapping.ObjectId, HistoryTrigger.Purge, run, transientIsFinal: true, () => users.PurgeAsync(mapping, run, cancellationToken), cancellationToken));
             }
             catch (ProvisioningException ex)
             {
@@ -561,6 +571,11 @@ public sealed class SyncRunner(
             {
                 summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
             }
+        }
+
+        if (!dryRun)
+        {
+            await _history.PurgeAsync(options.HistoryDays, cancellationToken);
         }
 
         return summary.Build(scim.Counts);
@@ -585,10 +600,13 @@ public sealed class SyncRunner(
         try
         {
             var failures = new List<ObjectFailure>();
-            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, cancellationToken))
+            var drifts = await users.ReportDriftAsync(dryRun, failures, cancellationToken);
+            foreach (var drift in drifts)
             {
                 summary.Note(drift);
             }
+
+            await _history.OperationsAsync(dryRun ? [] : drifts, HistoryTrigger.Reconcile, cancellationToken);
 
             foreach (var failure in failures)
             {
@@ -617,7 +635,7 @@ public sealed class SyncRunner(
         {
             try
             {
-                var outcome = await groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct);
+                var outcome = await _history.GroupAsync(HistoryTrigger.Reconcile, run, index, () => groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct), ct);
                 if (outcome.MembersAdded + outcome.MembersRemoved > 0)
                 {
                     var detail = $"+{outcome.MembersAdded} -{outcome.MembersRemoved} members";
