@@ -148,7 +148,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
             var item = new WorkItem(kind, objectId, WorkItemChangeTypes.Updated, null, null, time.GetUtcNow(), WorkItemSources.Cli);
             var result = await runner.ProcessWorkItemAsync(item, cancellationToken: cancellationToken);
 
-            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKinds.User : ObjectKinds.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
+            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKind.User : ObjectKind.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
             return result.FollowUps;
         }
 

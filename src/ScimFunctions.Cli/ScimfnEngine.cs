@@ -48,7 +48,7 @@ internal interface IScimfnEngineFactory
 }
 
 /// <summary>One object <c>scimfn provision</c> converged, as the engine settled it.</summary>
-internal sealed record ProvisionStep(string ObjectKind, string ObjectId, WorkItemStatus Status, string? Reason, string? Description, IReadOnlyList<PlannedOperation> Operations);
+internal sealed record ProvisionStep(ObjectKind ObjectKind, string ObjectId, WorkItemStatus Status, string? Reason, string? Description, IReadOnlyList<PlannedOperation> Operations);
 
 /// <summary>What <c>scimfn provision</c> did and what it took.</summary>
 /// <param name="ObjectId">The object the query resolved to; null when the directory does not know it.</param>

@@ -146,7 +146,7 @@ public static class ProvisioningRegistration
             failures.Add(ex.Message);
         }
 
-        if (options.Scope.Mode.Equals("filter", StringComparison.OrdinalIgnoreCase))
+        if (options.Scope.ParsedMode == ScopeMode.Filter)
         {
             try
             {
@@ -158,7 +158,7 @@ public static class ProvisioningRegistration
             }
         }
 
-        if (options.Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(options.Scope.Groups))
+        if (options.Scope.ParsedMode == ScopeMode.Groups && string.IsNullOrWhiteSpace(options.Scope.Groups))
         {
             failures.Add("Setting Sync__Scope__Groups must list at least one Entra group id when Sync__Scope__Mode is groups.");
         }

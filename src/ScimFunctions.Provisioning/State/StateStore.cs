@@ -6,6 +6,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Provisioning.State;
 
@@ -126,33 +127,38 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     // ---------- pending (an object waiting for another to be provisioned) ----------
 
     /// <summary>Records that <paramref name="waiterKind"/> <paramref name="waiterId"/> waits for <paramref name="awaitedId"/>.</summary>
-    public async Task AddPendingAsync(string awaitedId, string waiterKind, string waiterId, CancellationToken cancellationToken = default)
+    public async Task AddPendingAsync(string awaitedId, ObjectKind waiterKind, string waiterId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(PendingTable, cancellationToken);
-        var entity = new TableEntity(TableKeys.Validate(awaitedId, "awaited object id"), TableKeys.Validate($"{waiterKind}-{waiterId}", "waiter key"))
+        var entity = new TableEntity(TableKeys.Validate(awaitedId, "awaited object id"), WaiterKey(waiterKind, waiterId))
         {
-            ["WaiterKind"] = waiterKind,
+            ["WaiterKind"] = waiterKind.ToWireName(),
             ["WaiterId"] = waiterId,
         };
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         Interlocked.Increment(ref _writes);
     }
 
-    public async Task RemovePendingAsync(string awaitedId, string waiterKind, string waiterId, CancellationToken cancellationToken = default)
+    public async Task RemovePendingAsync(string awaitedId, ObjectKind waiterKind, string waiterId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(PendingTable, cancellationToken);
-        await DeleteAsync(table, TableKeys.Validate(awaitedId, "awaited object id"), TableKeys.Validate($"{waiterKind}-{waiterId}", "waiter key"), ETag.All, cancellationToken);
+        await DeleteAsync(table, TableKeys.Validate(awaitedId, "awaited object id"), WaiterKey(waiterKind, waiterId), ETag.All, cancellationToken);
     }
 
+    private static string WaiterKey(ObjectKind waiterKind, string waiterId) =>
+        TableKeys.Validate($"{waiterKind.ToWireName()}-{waiterId}", "waiter key");
+
     /// <summary>Objects waiting for <paramref name="awaitedId"/>: (kind, id) pairs.</summary>
-    public async Task<IReadOnlyList<(string Kind, string Id)>> ListPendingAsync(string awaitedId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<(ObjectKind Kind, string Id)>> ListPendingAsync(string awaitedId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(PendingTable, cancellationToken);
-        var result = new List<(string, string)>();
+        var result = new List<(ObjectKind, string)>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.Validate(awaitedId, "awaited object id")}");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            result.Add((entity.GetString("WaiterKind") ?? "", entity.GetString("WaiterId") ?? ""));
+            // Only users and groups wait; any other word was always followed up as a user.
+            var kind = WireNames<ObjectKind>.TryParse(entity.GetString("WaiterKind"), out var parsed) && parsed == ObjectKind.Group ? ObjectKind.Group : ObjectKind.User;
+            result.Add((kind, entity.GetString("WaiterId") ?? ""));
         }
 
         return result;
@@ -231,7 +237,9 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         var result = new List<StagedAction>();
         await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"staged"}"), cancellationToken: cancellationToken))
         {
-            result.Add(new StagedAction(e.GetString("ObjectId") ?? "", e.GetString("Action") ?? "", e.GetString("Reason") ?? "", e.GetDateTimeOffset("StagedAt") ?? default, e.GetString("ScimId")));
+            // Only disable and delete are ever staged; a word no version wrote is decided again like a disable.
+            var action = WireNames<PlanAction>.TryParse(e.GetString("Action"), out var parsed) ? parsed : PlanAction.Disable;
+            result.Add(new StagedAction(e.GetString("ObjectId") ?? "", action, e.GetString("Reason") ?? "", e.GetDateTimeOffset("StagedAt") ?? default, e.GetString("ScimId")));
         }
 
         return result;
@@ -241,7 +249,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task<bool> StageAsync(StagedAction action, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(StagedTable, cancellationToken);
-        var rowKey = TableKeys.Validate($"{action.Action}-{action.ObjectId}", "staged action key");
+        var rowKey = StagedKey(action);
         var existing = await table.GetEntityIfExistsAsync<TableEntity>("staged", rowKey, cancellationToken: cancellationToken);
         if (existing.HasValue)
         {
@@ -251,7 +259,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         var entity = new TableEntity("staged", rowKey)
         {
             ["ObjectId"] = action.ObjectId,
-            ["Action"] = action.Action,
+            ["Action"] = action.Action.ToWireName(),
             ["Reason"] = action.Reason,
             ["StagedAt"] = action.StagedAt,
             ["ScimId"] = action.ScimId,
@@ -271,8 +279,11 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task RemoveStagedAsync(StagedAction action, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(StagedTable, cancellationToken);
-        await DeleteAsync(table, "staged", TableKeys.Validate($"{action.Action}-{action.ObjectId}", "staged action key"), ETag.All, cancellationToken);
+        await DeleteAsync(table, "staged", StagedKey(action), ETag.All, cancellationToken);
     }
+
+    private static string StagedKey(StagedAction action) =>
+        TableKeys.Validate($"{action.Action.ToWireName()}-{action.ObjectId}", "staged action key");
 
     public async Task<DestructiveHold?> GetHoldAsync(CancellationToken cancellationToken = default)
     {
@@ -379,8 +390,8 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     }
 
     /// <summary>The ledger key of one action on one object: the same disable retried or redelivered has the same key.</summary>
-    public static string LedgerKey(string action, string objectId) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action + "\n" + objectId)).AsSpan(0, 8));
+    public static string LedgerKey(PlanAction action, string objectId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action.ToWireName() + "\n" + objectId)).AsSpan(0, 8));
 
     private const string LedgerPartition = "destructive";
     private const string LedgerRow = "ledger";

@@ -15,7 +15,7 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
     public void Dispose() => _lock.Dispose();
 
     /// <summary>True when the action may run now; false when it was staged.</summary>
-    public async Task<bool> AcquireAsync(string objectId, string action, string? scimId, string reason, RunContext run, CancellationToken cancellationToken = default)
+    public async Task<bool> AcquireAsync(string objectId, PlanAction action, string? scimId, string reason, RunContext run, CancellationToken cancellationToken = default)
     {
         if (run.BypassThreshold)
         {
@@ -92,7 +92,7 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
         }
     }
 
-    private async Task StageAsync(string objectId, string action, string? scimId, string reason, CancellationToken cancellationToken)
+    private async Task StageAsync(string objectId, PlanAction action, string? scimId, string reason, CancellationToken cancellationToken)
     {
         if (await store.StageAsync(new StagedAction(objectId, action, reason, time.GetUtcNow(), scimId), cancellationToken))
         {

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.State;
@@ -5,7 +6,17 @@ using ScimFunctions.Provisioning.State;
 namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>What RenewSubscriptions or a lifecycle item did to one subscription.</summary>
-public sealed record SubscriptionChange(string Resource, string SubscriptionId, string Action, DateTimeOffset ExpiresAt);
+public sealed record SubscriptionChange(string Resource, string SubscriptionId, SubscriptionOutcome Action, DateTimeOffset ExpiresAt);
+
+/// <summary>What <see cref="SubscriptionKeeper.EnsureAsync"/> found or did for one resource.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SubscriptionOutcome>))]
+public enum SubscriptionOutcome
+{
+    /// <summary>Far enough from expiry: nothing done.</summary>
+    [JsonStringEnumMemberName("current")] Current,
+    [JsonStringEnumMemberName("renewed")] Renewed,
+    [JsonStringEnumMemberName("created")] Created,
+}
 
 /// <summary>Keeps one Graph subscription per resource (<c>users</c>, and <c>groups</c> when groups matter)
 /// alive: created when missing, renewed when it expires within <see cref="SyncOptions.SubscriptionRenewalHours"/>,
@@ -34,7 +45,7 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
 
             if (keep is not null && keep.ExpiresAt - now > TimeSpan.FromHours(options.SubscriptionRenewalHours))
             {
-                changes.Add(new SubscriptionChange(resource, keep.Id, "current", keep.ExpiresAt));
+                changes.Add(new SubscriptionChange(resource, keep.Id, SubscriptionOutcome.Current, keep.ExpiresAt));
                 continue;
             }
 
@@ -44,8 +55,8 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
                 if (renewed is not null)
                 {
                     await store.SaveSubscriptionAsync(renewed, cancellationToken);
-                    EngineLog.Subscription(logger, renewed.Id, resource, "renewed", renewed.ExpiresAt);
-                    changes.Add(new SubscriptionChange(resource, renewed.Id, "renewed", renewed.ExpiresAt));
+                    EngineLog.Subscription(logger, renewed.Id, resource, SubscriptionOutcome.Renewed, renewed.ExpiresAt);
+                    changes.Add(new SubscriptionChange(resource, renewed.Id, SubscriptionOutcome.Renewed, renewed.ExpiresAt));
                     continue;
                 }
 
@@ -95,8 +106,8 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     {
         var created = await graph.CreateAsync(resource, cancellationToken);
         await store.SaveSubscriptionAsync(created with { Resource = resource }, cancellationToken);
-        EngineLog.Subscription(logger, created.Id, resource, "created", created.ExpiresAt);
-        return new SubscriptionChange(resource, created.Id, "created", created.ExpiresAt);
+        EngineLog.Subscription(logger, created.Id, resource, SubscriptionOutcome.Created, created.ExpiresAt);
+        return new SubscriptionChange(resource, created.Id, SubscriptionOutcome.Created, created.ExpiresAt);
     }
 
     private static bool Same(string stored, string resource) =>

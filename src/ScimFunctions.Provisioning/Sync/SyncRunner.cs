@@ -118,7 +118,7 @@ public sealed class SyncRunner(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKinds.User, request.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, request.ObjectId, $"{ex.Reason}: {ex.Message}");
             }
 
             progress?.Report(new SyncProgress("users", Interlocked.Increment(ref done), total));
@@ -191,7 +191,7 @@ public sealed class SyncRunner(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKinds.Group, request.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.Group, request.ObjectId, $"{ex.Reason}: {ex.Message}");
             }
 
             progress?.Report(new SyncProgress("groups", Interlocked.Increment(ref done), requests.Count));
@@ -263,7 +263,7 @@ public sealed class SyncRunner(
 
                     if (!options.Groups.Enabled)
                     {
-                        return WorkItemResult.Done([new PlannedOperation(ObjectKinds.Group, item.ObjectId, PlanActions.Skip, "group sync disabled (Sync__Groups__Enabled)")], followUps);
+                        return WorkItemResult.Done([new PlannedOperation(ObjectKind.Group, item.ObjectId, PlanAction.Skip, "group sync disabled (Sync__Groups__Enabled)")], followUps);
                     }
 
                     var removed = item.Source == WorkItemSources.Delta && item.ChangeType is WorkItemChangeTypes.Deleted or WorkItemChangeTypes.SoftDeleted;
@@ -274,7 +274,7 @@ public sealed class SyncRunner(
                 case WorkItemKind.Lifecycle:
                 {
                     var action = subscriptions is null ? "no Graph subscriptions configured" : await subscriptions.HandleLifecycleAsync(item.ObjectId, item.ChangeType, cancellationToken);
-                    return WorkItemResult.Done([new PlannedOperation("subscription", item.ObjectId, item.ChangeType, action)], sweepRequested: true);
+                    return WorkItemResult.Done([new PlannedOperation(ObjectKind.Subscription, item.ObjectId, PlanAction.Lifecycle, action, item.ChangeType)], sweepRequested: true);
                 }
 
                 default:
@@ -398,7 +398,7 @@ public sealed class SyncRunner(
         if (objectId is null)
         {
             return new UserExplanation(idOrUserPrincipalName, null, false, false, "not found in the directory", null, null, [], [], null,
-                [new PlannedOperation(ObjectKinds.User, idOrUserPrincipalName, PlanActions.Skip, "not found in the directory")], null);
+                [new PlannedOperation(ObjectKind.User, idOrUserPrincipalName, PlanAction.Skip, "not found in the directory")], null);
         }
 
         var run = new RunContext(dryRun: true);
@@ -431,7 +431,7 @@ public sealed class SyncRunner(
             usersByState[mapping.State.ToString()]++;
             if (mapping.LastError is not null)
             {
-                failures.Add(new StatusFailure(ObjectKinds.User, mapping.ObjectId, mapping.LastError, mapping.LastErrorAt));
+                failures.Add(new StatusFailure(ObjectKind.User, mapping.ObjectId, mapping.LastError, mapping.LastErrorAt));
             }
         }
 
@@ -447,7 +447,7 @@ public sealed class SyncRunner(
 
             if (group.LastError is not null)
             {
-                failures.Add(new StatusFailure(ObjectKinds.Group, group.ObjectId, group.LastError, group.LastErrorAt));
+                failures.Add(new StatusFailure(ObjectKind.Group, group.ObjectId, group.LastError, group.LastErrorAt));
             }
         }
 
@@ -479,7 +479,7 @@ public sealed class SyncRunner(
         {
             try
             {
-                if (action.Action == PlanActions.Delete)
+                if (action.Action == PlanAction.Delete)
                 {
                     if (await store.GetUserAsync(action.ObjectId, cancellationToken) is { } mapping)
                     {
@@ -495,7 +495,7 @@ public sealed class SyncRunner(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKinds.User, action.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, action.ObjectId, $"{ex.Reason}: {ex.Message}");
             }
         }
 
@@ -512,7 +512,7 @@ public sealed class SyncRunner(
         foreach (var action in staged)
         {
             await store.RemoveStagedAsync(action, cancellationToken);
-            summary.Note(new PlannedOperation(ObjectKinds.User, action.ObjectId, PlanActions.Skip, $"staged {action.Action} discarded by the operator"));
+            summary.Note(new PlannedOperation(ObjectKind.User, action.ObjectId, PlanAction.Skip, $"staged {action.Action.ToWireName()} discarded by the operator"));
         }
 
         await store.ClearHoldAsync(cancellationToken);
@@ -545,21 +545,21 @@ public sealed class SyncRunner(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}");
             }
             catch (StateConflictException ex)
             {
                 // One user's row racing with its own convergence must not stop the purge of the others.
-                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
+                summary.Fail(ObjectKind.User, mapping.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
             }
             catch (DirectoryUnavailableException ex)
             {
                 // Nothing is deleted on a failed read, and the next user is still looked at.
-                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.DirectoryUnavailable}: {ex.Message}");
+                summary.Fail(ObjectKind.User, mapping.ObjectId, $"{FailureReasons.DirectoryUnavailable}: {ex.Message}");
             }
             catch (RequestFailedException ex) when (ex.Status != 400)
             {
-                summary.Fail(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
+                summary.Fail(ObjectKind.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
             }
         }
 
@@ -597,12 +597,12 @@ public sealed class SyncRunner(
         }
         catch (ProvisioningException ex)
         {
-            summary.Fail(ObjectKinds.User, "*", $"{ex.Reason}: {ex.Message}");
+            summary.Fail(ObjectKind.User, "*", $"{ex.Reason}: {ex.Message}");
         }
         catch (RequestFailedException ex) when (ex.Status != 400)
         {
             // The rows could not be listed: the drift scan is skipped, the groups still converge.
-            summary.Fail(ObjectKinds.User, "*", $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
+            summary.Fail(ObjectKind.User, "*", $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
         }
 
         if (entitlements is not null)
@@ -621,19 +621,19 @@ public sealed class SyncRunner(
                 if (outcome.MembersAdded + outcome.MembersRemoved > 0)
                 {
                     var detail = $"+{outcome.MembersAdded} -{outcome.MembersRemoved} members";
-                    EngineLog.Drift(logger, ObjectKinds.Group, group.ObjectId, group.ScimId, detail);
+                    EngineLog.Drift(logger, ObjectKind.Group, group.ObjectId, group.ScimId, detail);
                 }
 
                 summary.Add(outcome);
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKinds.Group, group.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.Group, group.ObjectId, $"{ex.Reason}: {ex.Message}");
             }
             catch (StateConflictException ex)
             {
                 // The group's row kept changing under its own work items: they converge it; the others go on.
-                summary.Fail(ObjectKinds.Group, group.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
+                summary.Fail(ObjectKind.Group, group.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
             }
         });
 

@@ -16,7 +16,7 @@ public sealed partial class RenewSubscriptions(SyncRunner engine, ILogger<RenewS
         }
 
         var changes = await engine.EnsureSubscriptionsAsync(cancellationToken);
-        var changed = changes.Count(c => c.Action != "current");
+        var changed = changes.Count(c => c.Action != SubscriptionOutcome.Current);
         LogDone(logger, changed, changes.Count);
     }
 

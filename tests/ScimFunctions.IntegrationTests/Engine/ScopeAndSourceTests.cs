@@ -41,7 +41,7 @@ public sealed class ScopeAndSourceTests(AzuriteFixture azurite, ITestOutputHelpe
         var first = await h.Engine.SyncAsync(dryRun: false);
 
         Assert.Equal(1, first.Created);
-        Assert.Contains(first.Operations, o => o.ObjectId == "u-out" && o.Action == PlanActions.Skip && o.Reason.Contains("scope filter", StringComparison.Ordinal));
+        Assert.Contains(first.Operations, o => o.ObjectId == "u-out" && o.Action == PlanAction.Skip && o.Reason.Contains("scope filter", StringComparison.Ordinal));
         Assert.Single(h.TargetUsers());
 
         h.Graph.UpdateUser("u-in", p => p["department"] = "Finance");
