@@ -3,7 +3,7 @@ using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Cli;
 
-/// <summary>The engine as the commands use it (<see cref="SyncRunner"/>'s operator surface). The seam lets the
+/// <summary>The engine as the commands use it (<see cref="FullSync"/>, <see cref="OperatorQueries"/>, <see cref="StagedActionReview"/>, <see cref="WorkItemProcessor"/>). The seam lets the
 /// parser tests run every command, exit code and output without a target, a directory or Table Storage.</summary>
 internal interface IScimfnEngine : IAsyncDisposable
 {

@@ -19,7 +19,7 @@ public sealed class ScopeEvaluator : IDisposable
     private readonly ILogger? _logger;
     private (DateTimeOffset At, HashSet<string> Members, IReadOnlyList<string> Missing)? _cache;
 
-    public ScopeEvaluator(ScopeOptions options, IDirectorySource directory, TimeProvider time, ILogger? logger = null)
+    public ScopeEvaluator(ScopeOptions options, IDirectorySource directory, TimeProvider time, ILogger<ScopeEvaluator>? logger = null)
     {
         _logger = logger;
         _options = options;

@@ -20,8 +20,10 @@ public enum SubscriptionOutcome
 
 /// <summary>Keeps one Graph subscription per resource (<c>users</c>, and <c>groups</c> when groups matter)
 /// alive: created when missing, renewed when it expires within <see cref="SyncOptions.SubscriptionRenewalHours"/>,
-/// recreated when Graph says it is gone, reauthorized on <c>reauthorizationRequired</c>.</summary>
-public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions graph, SyncOptions options, TimeProvider time, ILogger logger)
+/// recreated when Graph says it is gone, reauthorized on <c>reauthorizationRequired</c>. The RenewSubscriptions
+/// timer's job, and the lifecycle work items' answer. Without <see cref="IGraphSubscriptions"/> (a snapshot directory,
+/// the CLI, tests) there is nothing to keep: it reports no subscriptions and answers lifecycle items with that.</summary>
+public sealed class SubscriptionKeeper(StateStore store, SyncOptions options, TimeProvider time, ILogger<SubscriptionKeeper> logger, IGraphSubscriptions? graph = null)
 {
     public const string Users = "/users";
     public const string Groups = "/groups";
@@ -29,8 +31,16 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     public IReadOnlyList<string> Resources =>
         options.GroupChangesMatter ? [Users, Groups] : [Users];
 
+    /// <summary>What a lifecycle item is answered with when the host has no Graph subscriptions.</summary>
+    public const string NoSubscriptions = "no Graph subscriptions configured";
+
     public async Task<IReadOnlyList<SubscriptionChange>> EnsureAsync(CancellationToken cancellationToken = default)
     {
+        if (graph is null)
+        {
+            return [];
+        }
+
         var changes = new List<SubscriptionChange>();
         var known = await store.ListSubscriptionsAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -73,6 +83,11 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     /// changes made while delivery was paused are only found by delta.</summary>
     public async Task<string> HandleLifecycleAsync(string subscriptionId, string lifecycleEvent, CancellationToken cancellationToken = default)
     {
+        if (graph is null)
+        {
+            return NoSubscriptions;
+        }
+
         string action;
         if (lifecycleEvent.Equals("reauthorizationRequired", StringComparison.OrdinalIgnoreCase))
         {
@@ -104,7 +119,7 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
 
     private async Task<SubscriptionChange> CreateAsync(string resource, CancellationToken cancellationToken)
     {
-        var created = await graph.CreateAsync(resource, cancellationToken);
+        var created = await graph!.CreateAsync(resource, cancellationToken);
         await store.SaveSubscriptionAsync(created with { Resource = resource }, cancellationToken);
         EngineLog.Subscription(logger, created.Id, resource, SubscriptionOutcome.Created, created.ExpiresAt);
         return new SubscriptionChange(resource, created.Id, SubscriptionOutcome.Created, created.ExpiresAt);
