@@ -50,11 +50,11 @@ public sealed class GroupConverger(
             }
             catch (RequestFailedException ex) when (ex.Status != 400)
             {
-                throw new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex);
+                throw StateFailures.FromTable(ex);
             }
             catch (DirectoryUnavailableException ex)
             {
-                throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing was decided.", ex.IsTransient, ex);
+                throw StateFailures.FromDirectory(ex);
             }
         }
     }
@@ -258,12 +258,12 @@ public sealed class GroupConverger(
                     continue;
                 }
 
-                if (patched.Outcome is ScimOutcome.InvalidValue or ScimOutcome.Permanent)
+                if (ScimFailures.IsRefusal(patched.Outcome, ObjectKind.Group))
                 {
-                    var message = $"The target refused the member change of group {scimId}{Detail(patched.Error)}.";
+                    var message = $"The target refused the member change of group {scimId}{ScimFailures.Detail(patched.Error)}.";
                     await store.SaveGroupAsync(mapping with { LastError = message, LastErrorAt = time.GetUtcNow() }, cancellationToken);
                     metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
-                    throw new ProvisioningException(FailureReasons.TargetRejectedValue, message, isTransient: false);
+                    throw new ProvisioningException(ScimFailures.Classify(patched.Outcome, ObjectKind.Group).Reason, message, isTransient: false);
                 }
 
                 throw Failure(patched.Outcome, patched.Error, id, "member patch");
@@ -452,28 +452,8 @@ public sealed class GroupConverger(
         return new GroupOutcome(mapping.ObjectId, PlanAction.Skip, [new PlannedOperation(ObjectKind.Group, mapping.ObjectId, PlanAction.Skip, "unmatched: " + why, displayName)], 0, 0, Unmatched: true, displayName);
     }
 
-    private ProvisioningException Failure(ScimOutcome outcome, ScimError? error, string objectId, string what)
-    {
-        if (outcome == ScimOutcome.Throttled)
-        {
-            metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
-        }
-
-        var transient = outcome is ScimOutcome.Throttled or ScimOutcome.Transient or ScimOutcome.Unauthorized or ScimOutcome.VersionConflict;
-        var reason = outcome switch
-        {
-            ScimOutcome.Throttled => FailureReasons.Throttled,
-            ScimOutcome.Transient => FailureReasons.TargetUnavailable,
-            ScimOutcome.Unauthorized => FailureReasons.TargetUnauthorized,
-            ScimOutcome.VersionConflict => FailureReasons.VersionConflicts,
-            ScimOutcome.InvalidValue => FailureReasons.TargetRejectedValue,
-            _ => FailureReasons.Permanent,
-        };
-        return new ProvisioningException(reason, $"The target answered the {what} for group {objectId} with {outcome}{Detail(error)}.", transient);
-    }
-
-    private static string Detail(ScimError? error) =>
-        error is null ? "" : $" ({error.Status}{(error.ScimType is null ? "" : " " + error.ScimType)}: {(error.Detail.Length <= 300 ? error.Detail : error.Detail[..300])})";
+    private ProvisioningException Failure(ScimOutcome outcome, ScimError? error, string objectId, string what) =>
+        ScimFailures.For(outcome, error, ObjectKind.Group, objectId, what, metrics);
 
     private static GroupOutcome Done(string id, PlanAction action, string reason, string? displayName) =>
         new(id, action, [new PlannedOperation(ObjectKind.Group, id, action, reason, displayName)], 0, 0, false, displayName);

@@ -43,11 +43,11 @@ public sealed class UserConverger(
             }
             catch (RequestFailedException ex) when (ex.Status != 400)
             {
-                throw new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex);
+                throw StateFailures.FromTable(ex);
             }
             catch (DirectoryUnavailableException ex)
             {
-                throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing was decided.", ex.IsTransient, ex);
+                throw StateFailures.FromDirectory(ex);
             }
         }
     }
@@ -305,7 +305,7 @@ public sealed class UserConverger(
                 }
 
                 EnsureSuccessOrNotFound(byName, id, "look up by userName");
-                return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken, $"The target refused the userName as taken (409) but no user with it can be found{Detail(created.Error)}.", run, decision, cancellationToken);
+                return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken, $"The target refused the userName as taken (409) but no user with it can be found{ScimFailures.Detail(created.Error)}.", run, decision, cancellationToken);
 
             default:
                 return await FailFromResultAsync(existing, id, created.Outcome, created.Error, "create", run, decision, cancellationToken);
@@ -639,7 +639,7 @@ public sealed class UserConverger(
         }
         catch (DirectoryUnavailableException ex)
         {
-            throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
+            throw StateFailures.FromDirectory(ex, "The directory could not be read; nothing is deleted on a failed read.");
         }
 
         string? outOfScope;
@@ -649,7 +649,7 @@ public sealed class UserConverger(
         }
         catch (DirectoryUnavailableException ex)
         {
-            throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "A scope group could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
+            throw StateFailures.FromDirectory(ex, "A scope group could not be read; nothing is deleted on a failed read.");
         }
 
         if (outOfScope is null)
@@ -822,7 +822,7 @@ public sealed class UserConverger(
                 }
                 catch (RequestFailedException ex) when (ex.Status != 400)
                 {
-                    failures?.Add(new ObjectFailure(ObjectKind.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode})."));
+                    failures?.Add(new ObjectFailure(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(StateFailures.FromTable(ex))));
                 }
             }
             else
@@ -927,14 +927,13 @@ public sealed class UserConverger(
 
     private async Task<UserOutcome> FailFromResultAsync(UserMapping? existing, string id, ScimOutcome outcome, ScimError? error, string what, RunContext run, UserDecision decision, CancellationToken cancellationToken)
     {
-        if (outcome is ScimOutcome.InvalidValue or ScimOutcome.Permanent or ScimOutcome.Uniqueness)
+        if (!ScimFailures.IsRefusal(outcome, ObjectKind.User))
         {
-            var reason = outcome == ScimOutcome.Uniqueness ? FailureReasons.UserNameTaken : outcome == ScimOutcome.InvalidValue ? FailureReasons.TargetRejectedValue : FailureReasons.Permanent;
-            return await FailPermanentAsync(existing, id, reason, $"The target refused the {what}{Detail(error)}.", run, decision, cancellationToken);
+            throw ScimFailures.For(outcome, error, ObjectKind.User, id, what, metrics);
         }
 
-        ThrowFor(outcome, error, id, what);
-        return null!; // unreachable: ThrowFor always throws here
+        var (reason, _) = ScimFailures.Classify(outcome, ObjectKind.User);
+        return await FailPermanentAsync(existing, id, reason, $"The target refused the {what}{ScimFailures.Detail(error)}.", run, decision, cancellationToken);
     }
 
     /// <summary>A failure retrying cannot fix: stored on the row (so status shows it), then thrown for the host.</summary>
@@ -975,25 +974,8 @@ public sealed class UserConverger(
         }
     }
 
-    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what, string? context = null)
-    {
-        var (reason, transient) = outcome switch
-        {
-            ScimOutcome.Throttled => (FailureReasons.Throttled, true),
-            ScimOutcome.Transient => (FailureReasons.TargetUnavailable, true),
-            ScimOutcome.Unauthorized => (FailureReasons.TargetUnauthorized, true),
-            ScimOutcome.VersionConflict => (FailureReasons.VersionConflicts, true),
-            ScimOutcome.InvalidValue => (FailureReasons.TargetRejectedValue, false),
-            ScimOutcome.Uniqueness => (FailureReasons.UserNameTaken, false),
-            _ => (FailureReasons.Permanent, false),
-        };
-        if (outcome == ScimOutcome.Throttled)
-        {
-            metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
-        }
-
-        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.{context}", transient);
-    }
+    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what, string? context = null) =>
+        throw ScimFailures.For(outcome, error, ObjectKind.User, objectId, what, metrics, context);
 
     private void EnsureSuccess(ScimResult<ScimResource> result, string objectId, string what)
     {
@@ -1010,11 +992,6 @@ public sealed class UserConverger(
             EnsureSuccess(result, objectId, what);
         }
     }
-
-    private static string Detail(ScimError? error) =>
-        error is null ? "" : $" ({error.Status}{(error.ScimType is null ? "" : " " + error.ScimType)}: {Shorten(error.Detail)})";
-
-    private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
 
     private double? Lag(UserRequest request) => request.SeenAt is { } seen ? Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds) : null;
 
