@@ -39,7 +39,7 @@ internal static class OperatorReports
             output.WriteLine();
             output.WriteLine(Invariant($"Staged actions ({status.Staged.Count}); release with 'scimfn staged release' or drop with 'scimfn staged discard':"));
             SyncReport.WriteTable(output, ["OBJECT", "ACTION", "STAGED", "REASON"],
-                status.Staged.Select(s => new[] { s.ObjectId, s.Action, When(s.StagedAt, now), s.Reason }).ToList());
+                status.Staged.Select(s => new[] { s.ObjectId, s.Action.ToWireName(), When(s.StagedAt, now), s.Reason }).ToList());
         }
 
         if (status.Failures.Count > 0)
@@ -47,7 +47,7 @@ internal static class OperatorReports
             output.WriteLine();
             output.WriteLine(Invariant($"Failed objects ({status.Failures.Count}), latest first:"));
             SyncReport.WriteTable(output, ["KIND", "OBJECT", "WHEN", "LAST ERROR"],
-                status.Failures.Select(f => new[] { f.ObjectKind, f.ObjectKind == ObjectKinds.Group ? groups.LabelWithId(f.ObjectId) : f.ObjectId, When(f.At, now), f.Error }).ToList());
+                status.Failures.Select(f => new[] { f.ObjectKind.ToWireName(), f.ObjectKind == ObjectKind.Group ? groups.LabelWithId(f.ObjectId) : f.ObjectId, When(f.At, now), f.Error }).ToList());
         }
     }
 
@@ -60,7 +60,7 @@ internal static class OperatorReports
         subscriptions = status.Subscriptions.Select(s => new { id = s.Id, resource = s.Resource, expiresAt = s.ExpiresAt }),
         hold = status.Hold is { } hold ? new { since = hold.Since, reason = hold.Reason } : null,
         staged = status.Staged.Select(s => new { id = s.ObjectId, action = s.Action, reason = s.Reason, stagedAt = s.StagedAt, scimId = s.ScimId }),
-        failures = status.Failures.Select(f => new { kind = f.ObjectKind, id = f.ObjectId, error = f.Error, at = f.At, name = f.ObjectKind == ObjectKinds.Group ? groups?.Find(f.ObjectId)?.EntraName : null }),
+        failures = status.Failures.Select(f => new { kind = f.ObjectKind, id = f.ObjectId, error = f.Error, at = f.At, name = f.ObjectKind == ObjectKind.Group ? groups?.Find(f.ObjectId)?.EntraName : null }),
         unmatchedGroups = status.UnmatchedGroups,
     }, Json);
 
@@ -92,7 +92,7 @@ internal static class OperatorReports
         output.WriteLine();
         output.WriteLine("Would do:");
         SyncReport.WriteTable(output, ["ACTION", "REASON", "DETAIL"],
-            explanation.Operations.Select(o => new[] { o.Action, SyncReport.Cell(o.Reason, 100), SyncReport.Cell(o.Detail, 100) }).ToList());
+            explanation.Operations.Select(o => new[] { o.Action.ToWireName(), SyncReport.Cell(o.Reason, 100), SyncReport.Cell(o.Detail, 100) }).ToList());
 
         if (explanation.Projection is { Count: > 0 } projection)
         {

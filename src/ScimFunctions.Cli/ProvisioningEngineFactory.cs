@@ -78,7 +78,16 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
                 }
             }
 
-            return new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>(), requestLog, time)
+            return new ProvisioningEngine(
+                provider,
+                provider.GetRequiredService<FullSync>(),
+                provider.GetRequiredService<OperatorQueries>(),
+                provider.GetRequiredService<StagedActionReview>(),
+                provider.GetRequiredService<WorkItemProcessor>(),
+                provider.GetRequiredService<IScimClient>(),
+                provider.GetRequiredService<IDirectorySource>(),
+                requestLog,
+                time)
             {
                 History = provider.GetRequiredService<HistoryStore>(),
                 Options = provider.GetRequiredService<SyncOptions>(),
@@ -91,12 +100,25 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
     }
 
-    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim, IDirectorySource directory, ScimRequestLog requestLog, TimeProvider time) : IScimfnEngine
+    /// <summary>Each command reaches the engine class that does its job: sync, explain and status, staged actions,
+    /// one work item (provision).</summary>
+    private sealed class ProvisioningEngine(
+        ServiceProvider provider,
+        FullSync fullSync,
+        OperatorQueries queries,
+        StagedActionReview staged,
+        WorkItemProcessor workItems,
+        IScimClient scim,
+        IDirectorySource directory,
+        ScimRequestLog requestLog,
+        TimeProvider time) : IScimfnEngine
     {
         /// <summary>Beyond this many groups one listing of the group table is cheaper than a point read each.</summary>
         private const int GroupPointReads = 50;
 
         public required HistoryStore History { get; init; }
+
+        private StateStore Store => provider.GetRequiredService<StateStore>();
 
         public required SyncOptions Options { get; init; }
 
@@ -113,7 +135,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
             {
                 foreach (var id in wanted)
                 {
-                    if (await runner.Store.GetGroupAsync(id, cancellationToken) is { } row)
+                    if (await Store.GetGroupAsync(id, cancellationToken) is { } row)
                     {
                         rows[id] = row;
                     }
@@ -121,7 +143,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
             }
             else
             {
-                await foreach (var row in runner.Store.ListGroupsAsync(cancellationToken))
+                await foreach (var row in Store.ListGroupsAsync(cancellationToken))
                 {
                     if (wanted.Contains(row.ObjectId))
                     {
@@ -154,7 +176,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
                 return new UserHistoryReport(query, null, null, [], Options.HistoryDays, GroupNameBook.Empty);
             }
 
-            var mapping = await runner.Store.GetUserAsync(objectId, cancellationToken);
+            var mapping = await Store.GetUserAsync(objectId, cancellationToken);
             var entries = await History.ListAsync(objectId, cancellationToken: cancellationToken);
             var groups = await GroupNamesAsync(entries.Select(e => e.GroupId).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), cancellationToken: cancellationToken);
             return new UserHistoryReport(query, objectId, mapping, entries, Options.HistoryDays, groups);
@@ -212,14 +234,14 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
             return new ProvisionReport(id, id, steps, notRun, requestLog.Stop());
         }
 
-        /// <summary>One object through <see cref="SyncRunner.ProcessWorkItemAsync"/>, the function's own path. A
+        /// <summary>One object through <see cref="WorkItemProcessor.ProcessWorkItemAsync"/>, the function's own path. A
         /// permanent failure is on the row as the engine stores it; a transient one is for the operator to run again.</summary>
         private async Task<IReadOnlyList<FollowUp>> RunAsync(WorkItemKind kind, string objectId, List<ProvisionStep> steps, CancellationToken cancellationToken)
         {
             var item = new WorkItem(kind, objectId, WorkItemChangeTypes.Updated, null, null, time.GetUtcNow(), WorkItemSources.Cli);
-            var result = await runner.ProcessWorkItemAsync(item, cancellationToken: cancellationToken);
+            var result = await workItems.ProcessWorkItemAsync(item, cancellationToken: cancellationToken);
 
-            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKinds.User : ObjectKinds.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
+            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKind.User : ObjectKind.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
             return result.FollowUps;
         }
 
@@ -251,16 +273,16 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
 
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default) =>
-            runner.SyncAsync(dryRun, progress, cancellationToken);
+            fullSync.SyncAsync(dryRun, progress, cancellationToken);
 
         public Task<UserExplanation> ExplainAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default) =>
-            runner.ExplainAsync(idOrUserPrincipalName, cancellationToken);
+            queries.ExplainAsync(idOrUserPrincipalName, cancellationToken);
 
-        public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default) => runner.GetStatusAsync(cancellationToken);
+        public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default) => queries.GetStatusAsync(cancellationToken);
 
-        public Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default) => runner.ReleaseStagedAsync(cancellationToken);
+        public Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default) => staged.ReleaseStagedAsync(cancellationToken);
 
-        public Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default) => runner.DiscardStagedAsync(cancellationToken);
+        public Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default) => staged.DiscardStagedAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => provider.DisposeAsync();
     }

@@ -72,7 +72,7 @@ internal sealed partial class ScimfnCommands
         command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: false, async (engine, ct) =>
         {
             var status = await engine.GetStatusAsync(ct);
-            var groups = await engine.GroupNamesAsync(status.Failures.Where(f => f.ObjectKind == ObjectKinds.Group).Select(f => f.ObjectId).ToList(), cancellationToken: ct);
+            var groups = await engine.GroupNamesAsync(status.Failures.Where(f => f.ObjectKind == ObjectKind.Group).Select(f => f.ObjectId).ToList(), cancellationToken: ct);
             if (parseResult.GetValue(_json))
             {
                 _context.Output.WriteLine(OperatorReports.StatusJson(status, groups));
@@ -107,7 +107,7 @@ internal sealed partial class ScimfnCommands
                 OperatorReports.WriteExplanation(_context.Output, explanation, groups);
             }
 
-            return explanation.Operations.Any(o => o.Action == PlanActions.Fail) ? CliExitCodes.NotConverged : CliExitCodes.Converged;
+            return explanation.Operations.Any(o => o.Action == PlanAction.Fail) ? CliExitCodes.NotConverged : CliExitCodes.Converged;
         }, cancellationToken));
         return command;
     }
@@ -137,7 +137,7 @@ internal sealed partial class ScimfnCommands
             _context.Output.WriteLine($"Discarded {summary.Operations.Count} staged action(s); the hold is lifted.");
             foreach (var operation in summary.Operations)
             {
-                _context.Output.WriteLine($"  {operation.ObjectKind} {operation.ObjectId}: {operation.Reason}");
+                _context.Output.WriteLine($"  {operation.ObjectKind.ToWireName()} {operation.ObjectId}: {operation.Reason}");
             }
 
             return CliExitCodes.Converged;
@@ -191,7 +191,7 @@ internal sealed partial class ScimfnCommands
         var groups = await GroupNamesAsync(engine, summary, plan: showPlan || dryRun, cancellationToken);
         if (showPlan && !json)
         {
-            var userIds = summary.Operations.Where(o => o.ObjectKind == ObjectKinds.User && o.Action != PlanActions.None).Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
+            var userIds = summary.Operations.Where(o => o.ObjectKind == ObjectKind.User && o.Action != PlanAction.None).Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
             SyncReport.WritePlanTable(_context.Output, summary, await engine.UserNamesAsync(userIds, cancellationToken), groups);
             _context.Output.WriteLine();
         }
@@ -204,7 +204,7 @@ internal sealed partial class ScimfnCommands
     /// point reads for those the run did not name itself).</summary>
     private static Task<GroupNameBook> GroupNamesAsync(IScimfnEngine engine, SyncSummary summary, bool plan, CancellationToken cancellationToken)
     {
-        var ids = (plan ? summary.Operations.Where(o => o.ObjectKind == ObjectKinds.Group).Select(o => o.ObjectId) : summary.Failures.Where(f => f.ObjectKind == ObjectKinds.Group).Select(f => f.ObjectId))
+        var ids = (plan ? summary.Operations.Where(o => o.ObjectKind == ObjectKind.Group).Select(o => o.ObjectId) : summary.Failures.Where(f => f.ObjectKind == ObjectKind.Group).Select(f => f.ObjectId))
             .Distinct(StringComparer.Ordinal).ToList();
         return ids.Count == 0 ? Task.FromResult(GroupNameBook.Empty) : engine.GroupNamesAsync(ids, summary.GroupNames, cancellationToken);
     }

@@ -17,7 +17,7 @@ internal static class SyncReport
     public static int ExitCode(SyncSummary summary) => summary.Failed > 0 || summary.Staged > 0 ? CliExitCodes.NotConverged : CliExitCodes.Converged;
 
     public static IEnumerable<PlannedOperation> StagedOperations(SyncSummary summary) =>
-        summary.Operations.Where(o => o.Action == PlanActions.Stage);
+        summary.Operations.Where(o => o.Action == PlanAction.Stage);
 
     public static void WriteHuman(TextWriter output, SyncSummary summary, string heading, TimeSpan elapsed, GroupNameBook? groups = null)
     {
@@ -36,7 +36,7 @@ internal static class SyncReport
             output.WriteLine(Invariant($"  failed ({summary.Failed}):"));
             foreach (var failure in summary.Failures.Take(ListLimit))
             {
-                output.WriteLine($"    {failure.ObjectKind} {(failure.ObjectKind == ObjectKinds.Group ? groups.LabelWithId(failure.ObjectId) : failure.ObjectId)}: {failure.Reason}");
+                output.WriteLine($"    {failure.ObjectKind.ToWireName()} {(failure.ObjectKind == ObjectKind.Group ? groups.LabelWithId(failure.ObjectId) : failure.ObjectId)}: {failure.Reason}");
             }
 
             WriteMore(output, summary.Failures.Count);
@@ -48,7 +48,7 @@ internal static class SyncReport
             var staged = StagedOperations(summary).ToList();
             foreach (var operation in staged.Take(ListLimit))
             {
-                output.WriteLine($"    {operation.ObjectKind} {operation.ObjectId}: {operation.Reason}{(operation.Detail is null ? "" : $" ({operation.Detail})")}");
+                output.WriteLine($"    {operation.ObjectKind.ToWireName()} {operation.ObjectId}: {operation.Reason}{(operation.Detail is null ? "" : $" ({operation.Detail})")}");
             }
 
             WriteMore(output, staged.Count);
@@ -69,13 +69,13 @@ internal static class SyncReport
     public static void WritePlanTable(TextWriter output, SyncSummary summary, IReadOnlyDictionary<string, string> userNames, GroupNameBook? groups = null)
     {
         groups ??= GroupNameBook.Empty;
-        string Name(PlannedOperation o) => o.ObjectKind == ObjectKinds.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectKind == ObjectKinds.Group ? groups.Label(o.ObjectId) : o.ObjectId;
+        string Name(PlannedOperation o) => o.ObjectKind == ObjectKind.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectKind == ObjectKind.Group ? groups.Label(o.ObjectId) : o.ObjectId;
         var rows = summary.Operations
-            .Where(o => o.Action != PlanActions.None)
-            .OrderBy(o => o.ObjectKind == "user" ? 0 : 1)
-            .ThenBy(o => o.Action, StringComparer.Ordinal)
+            .Where(o => o.Action != PlanAction.None)
+            .OrderBy(o => o.ObjectKind == ObjectKind.User ? 0 : 1)
+            .ThenBy(o => o.Action.ToWireName(), StringComparer.Ordinal)
             .ThenBy(Name, StringComparer.Ordinal)
-            .Select(o => new[] { o.ObjectKind, Name(o), o.Action, Cell(o.Reason), Cell(DetailBeyondReason(o)) })
+            .Select(o => new[] { o.ObjectKind.ToWireName(), Name(o), o.Action.ToWireName(), Cell(o.Reason), Cell(DetailBeyondReason(o)) })
             .ToList();
         if (rows.Count == 0)
         {
@@ -84,7 +84,7 @@ internal static class SyncReport
         }
 
         WriteTable(output, ["KIND", "OBJECT", "ACTION", "REASON", "DETAIL"], rows);
-        var unchanged = summary.Operations.Count(o => o.Action == PlanActions.None);
+        var unchanged = summary.Operations.Count(o => o.Action == PlanAction.None);
         output.WriteLine(Invariant($"{rows.Count} operations; {unchanged} objects unchanged."));
     }
 
@@ -159,7 +159,7 @@ internal static class SyncReport
             foreach (var failure in summary.Failures)
             {
                 json.WriteStartObject();
-                json.WriteString("kind", failure.ObjectKind);
+                json.WriteString("kind", failure.ObjectKind.ToWireName());
                 json.WriteString("id", failure.ObjectId);
                 json.WriteString("reason", failure.Reason);
                 WriteGroupName(json, failure.ObjectKind, failure.ObjectId, groups);
@@ -170,7 +170,7 @@ internal static class SyncReport
             WriteOperations(json, "stagedActions", StagedOperations(summary), groups);
             if (dryRun)
             {
-                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanActions.None), groups);
+                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanAction.None), groups);
             }
 
             json.WriteEndObject();
@@ -180,9 +180,9 @@ internal static class SyncReport
     }
 
     /// <summary>Next to a group's id: <c>name</c> (Entra) and <c>targetName</c> where known; nothing is dropped.</summary>
-    private static void WriteGroupName(Utf8JsonWriter json, string kind, string id, GroupNameBook groups)
+    private static void WriteGroupName(Utf8JsonWriter json, ObjectKind kind, string id, GroupNameBook groups)
     {
-        if (kind == ObjectKinds.Group && groups.Find(id) is { } name)
+        if (kind == ObjectKind.Group && groups.Find(id) is { } name)
         {
             if (name.EntraName is not null)
             {
@@ -202,9 +202,9 @@ internal static class SyncReport
         foreach (var operation in operations)
         {
             json.WriteStartObject();
-            json.WriteString("kind", operation.ObjectKind);
+            json.WriteString("kind", operation.ObjectKind.ToWireName());
             json.WriteString("id", operation.ObjectId);
-            json.WriteString("action", operation.Action);
+            json.WriteString("action", operation.Action.ToWireName());
             json.WriteString("reason", operation.Reason);
             if (operation.Detail is not null)
             {

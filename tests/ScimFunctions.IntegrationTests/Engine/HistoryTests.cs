@@ -69,7 +69,7 @@ public sealed class HistoryTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var plan = await h.Engine.SyncAsync(dryRun: true);
 
-        Assert.Contains(plan.Operations, o => o.ObjectId == "u-fay" && o.Action == PlanActions.Create);
+        Assert.Contains(plan.Operations, o => o.ObjectId == "u-fay" && o.Action == PlanAction.Create);
         Assert.Equal(0, h.TableWrites.Writes);
         Assert.Empty(await h.HistoryAsync("u-fay"));
     }

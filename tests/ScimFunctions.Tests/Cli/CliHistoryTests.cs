@@ -109,7 +109,7 @@ public sealed class CliHistoryTests
     public async Task Plan_ShowsGroupsByName_AndItsJsonAddsTheNameNextToTheId()
     {
         var harness = new CliHarness();
-        harness.Engines.Summary = Summaries.Converged([new PlannedOperation("group", "g-1", "add-members", "membership differs", "3 member(s) to target group tg-1")]) with
+        harness.Engines.Summary = Summaries.Converged([new PlannedOperation(ObjectKind.Group, "g-1", PlanAction.AddMembers, "membership differs", "3 member(s) to target group tg-1")]) with
         {
             GroupNames = new Dictionary<string, string> { ["g-1"] = "Sales Team" },
         };
@@ -131,7 +131,7 @@ public sealed class CliHistoryTests
         var harness = new CliHarness();
         harness.Engines.Status = new SyncStatus(
             new Dictionary<string, int> { ["Active"] = 1 }, new Dictionary<string, int> { ["Managed"] = 1 }, null, null, [],
-            [new StatusFailure("group", "g-1", "TargetRejectedValue: members", Now)], [], null, []);
+            [new StatusFailure(ObjectKind.Group, "g-1", "TargetRejectedValue: members", Now)], [], null, []);
         harness.Engines.GroupNames["g-1"] = ("Sales Team", null);
 
         var text = await harness.RunAsync("status");

@@ -85,18 +85,18 @@ public sealed class HistoryRowTests
     }
 
     [Theory]
-    [InlineData(PlanActions.Create, HistoryAction.Created)]
-    [InlineData(PlanActions.Adopt, HistoryAction.Adopted)]
-    [InlineData(PlanActions.Update, HistoryAction.Updated)]
-    [InlineData(PlanActions.Reactivate, HistoryAction.Reactivated)]
-    [InlineData(PlanActions.Disable, HistoryAction.Disabled)]
-    [InlineData(PlanActions.Delete, HistoryAction.Deleted)]
-    [InlineData(PlanActions.Recreate, HistoryAction.Recreated)]
-    [InlineData(PlanActions.Stage, HistoryAction.Staged)]
-    public void Outcome_ThatChangedSomething_IsOneRow(string planAction, HistoryAction expected)
+    [InlineData(PlanAction.Create, HistoryAction.Created)]
+    [InlineData(PlanAction.Adopt, HistoryAction.Adopted)]
+    [InlineData(PlanAction.Update, HistoryAction.Updated)]
+    [InlineData(PlanAction.Reactivate, HistoryAction.Reactivated)]
+    [InlineData(PlanAction.Disable, HistoryAction.Disabled)]
+    [InlineData(PlanAction.Delete, HistoryAction.Deleted)]
+    [InlineData(PlanAction.Recreate, HistoryAction.Recreated)]
+    [InlineData(PlanAction.Stage, HistoryAction.Staged)]
+    public void Outcome_ThatChangedSomething_IsOneRow(PlanAction planAction, HistoryAction expected)
     {
         var decision = new UserDecision(true, null, null, null, ["title"], [], null);
-        var outcome = new UserOutcome("u-1", planAction, [new PlannedOperation(ObjectKinds.User, "u-1", planAction, "because", "title")], [], decision);
+        var outcome = new UserOutcome("u-1", planAction, [new PlannedOperation(ObjectKind.User, "u-1", planAction, "because", "title")], [], decision);
 
         var entry = HistoryRecorder.Entry(outcome, HistoryTrigger.Notification, ["c-9"], T0);
 
@@ -109,11 +109,11 @@ public sealed class HistoryRowTests
     }
 
     [Theory]
-    [InlineData(PlanActions.None)]
-    [InlineData(PlanActions.Skip)]
-    public void Outcome_ThatChangedNothing_IsNoRow(string planAction)
+    [InlineData(PlanAction.None)]
+    [InlineData(PlanAction.Skip)]
+    public void Outcome_ThatChangedNothing_IsNoRow(PlanAction planAction)
     {
-        var outcome = new UserOutcome("u-1", planAction, [new PlannedOperation(ObjectKinds.User, "u-1", planAction, "mapped attributes unchanged")], [], null);
+        var outcome = new UserOutcome("u-1", planAction, [new PlannedOperation(ObjectKind.User, "u-1", planAction, "mapped attributes unchanged")], [], null);
 
         Assert.Null(HistoryRecorder.Entry(outcome, HistoryTrigger.Sweep, [], T0));
     }

@@ -11,7 +11,7 @@ namespace ScimFunctions.Provisioning.Sync.History;
 /// something (a group change: one per member added or removed, in that member's partition) and none for a no-op or a
 /// dry run. A history write that fails is logged (event 3060) and counted (<c>scimfn.history_failures</c>); the
 /// provisioning change it describes stands and the caller never sees the failure.</summary>
-public sealed class HistoryRecorder(HistoryStore history, StateStore state, ProvisioningMetrics? metrics, TimeProvider time, ILogger logger)
+public sealed class HistoryRecorder(HistoryStore history, StateStore state, ProvisioningMetrics? metrics, TimeProvider time, ILogger<HistoryRecorder> logger)
 {
     private long _writeFailures;
 
@@ -75,7 +75,7 @@ public sealed class HistoryRecorder(HistoryStore history, StateStore state, Prov
 
         var ids = scope.Ids;
         var at = time.GetUtcNow();
-        var reason = outcome.Operations.FirstOrDefault(o => o.Action is PlanActions.AddMembers or PlanActions.RemoveMembers)?.Reason;
+        var reason = outcome.Operations.FirstOrDefault(o => o.Action is PlanAction.AddMembers or PlanAction.RemoveMembers)?.Reason;
         index ??= UserIndex.PointReads(state);
         async Task WriteAsync(MemberChange change)
         {
@@ -119,7 +119,7 @@ public sealed class HistoryRecorder(HistoryStore history, StateStore state, Prov
     {
         foreach (var operation in operations)
         {
-            if (operation.ObjectKind == ObjectKinds.User && operation.Action == PlanActions.Update && TableKeys.IsValid(operation.ObjectId))
+            if (operation.ObjectKind == ObjectKind.User && operation.Action == PlanAction.Update && TableKeys.IsValid(operation.ObjectId))
             {
                 await AppendAsync(new HistoryEntry(operation.ObjectId, time.GetUtcNow(), HistoryAction.Updated, trigger, operation.Reason, Attributes(operation.Detail)), cancellationToken);
             }
@@ -147,18 +147,18 @@ public sealed class HistoryRecorder(HistoryStore history, StateStore state, Prov
     /// <summary>The history row of a user outcome; null for what changed nothing (none, skip) or wrote nothing.</summary>
     internal static HistoryEntry? Entry(UserOutcome outcome, HistoryTrigger trigger, IReadOnlyList<string> correlationIds, DateTimeOffset at)
     {
-        var operation = outcome.Operations.FirstOrDefault(o => o.ObjectKind == ObjectKinds.User && o.Action == outcome.Action);
+        var operation = outcome.Operations.FirstOrDefault(o => o.ObjectKind == ObjectKind.User && o.Action == outcome.Action);
         HistoryAction? action = outcome.Action switch
         {
-            PlanActions.Create => HistoryAction.Created,
-            PlanActions.Adopt => HistoryAction.Adopted,
-            PlanActions.Update => HistoryAction.Updated,
-            PlanActions.Reactivate => HistoryAction.Reactivated,
-            PlanActions.Disable => HistoryAction.Disabled,
-            PlanActions.Delete => HistoryAction.Deleted,
-            PlanActions.Recreate => HistoryAction.Recreated,
-            PlanActions.Stage => HistoryAction.Staged,
-            PlanActions.Fail => HistoryAction.Failed,
+            PlanAction.Create => HistoryAction.Created,
+            PlanAction.Adopt => HistoryAction.Adopted,
+            PlanAction.Update => HistoryAction.Updated,
+            PlanAction.Reactivate => HistoryAction.Reactivated,
+            PlanAction.Disable => HistoryAction.Disabled,
+            PlanAction.Delete => HistoryAction.Deleted,
+            PlanAction.Recreate => HistoryAction.Recreated,
+            PlanAction.Stage => HistoryAction.Staged,
+            PlanAction.Fail => HistoryAction.Failed,
             _ => null,
         };
         if (action is not { } kind)
@@ -190,7 +190,7 @@ public sealed class HistoryRecorder(HistoryStore history, StateStore state, Prov
     private void Failed(Exception ex, string objectId)
     {
         Interlocked.Increment(ref _writeFailures);
-        metrics?.HistoryWriteFailures.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics?.HistoryWriteFailures.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         HistoryLog.WriteFailed(logger, ex, objectId);
     }
 }

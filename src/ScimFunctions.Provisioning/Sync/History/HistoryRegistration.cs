@@ -13,7 +13,7 @@ public static class HistoryRegistration
         services.TryAddSingleton(provider => new HistoryStore(provider.GetRequiredService<StateStore>()));
         services.TryAddSingleton(provider => new HistoryRecorder(
             provider.GetRequiredService<HistoryStore>(), provider.GetRequiredService<StateStore>(), provider.GetRequiredService<ProvisioningMetrics>(),
-            provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILoggerFactory>().CreateLogger(ProvisioningRegistration.EngineLoggerCategory)));
+            provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<HistoryRecorder>>()));
         return services;
     }
 }
