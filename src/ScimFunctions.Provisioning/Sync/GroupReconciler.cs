@@ -63,7 +63,7 @@ public sealed class GroupReconciler(
 
         if (entitlements.Resolver is { } rules)
         {
-            await EntitlementReconciler.ReconvergeAsync(rules, store, users, run, summary, cancellationToken);
+            await EntitlementReconciler.ReconvergeAsync(rules, store, users, run, summary, history, cancellationToken);
         }
 
         // Loaded after the long drift scan, not before it; still, users leave while the groups converge, so the

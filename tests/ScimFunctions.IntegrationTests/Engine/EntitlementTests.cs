@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ScimFunctions.IntegrationTests.Engine.Support;
 using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.IntegrationTests.Engine;
@@ -246,6 +247,8 @@ public sealed class EntitlementTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(0, summary.Failed);
         Assert.Equal(1, h.ScimCount("PATCH"));
         Assert.Equal(["Agent", "employee"], Roles(scimId));
+        var granted = (await h.HistoryAsync("u-eve"))[0];
+        Assert.Equal((HistoryAction.Updated, HistoryTrigger.Reconcile), (granted.Action, granted.Trigger));
     }
 
     [Fact]

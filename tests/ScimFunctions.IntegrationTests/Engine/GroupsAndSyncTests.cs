@@ -214,6 +214,8 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal(1, summary.MembersAdded);
         Assert.Equal(3, h.TargetGroupMembers(groupId).Count);
+        var putBack = (await h.HistoryAsync("u-001"))[0];
+        Assert.Equal((HistoryAction.AddedToGroup, HistoryTrigger.Reconcile, groupId), (putBack.Action, putBack.Trigger, putBack.TargetGroupId));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace ScimFunctions.Provisioning.Sync.Entitlements;
 /// what was last applied is converged (one PATCH each); everyone else costs nothing on the target.</summary>
 internal static class EntitlementReconciler
 {
-    public static async Task ReconvergeAsync(EntitlementResolver entitlements, StateStore store, UserConverger users, RunContext run, SummaryBuilder summary, CancellationToken cancellationToken = default)
+    public static async Task ReconvergeAsync(EntitlementResolver entitlements, StateStore store, UserConverger users, RunContext run, SummaryBuilder summary, History.HistoryRecorder history, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<string> affected;
         try
@@ -23,7 +23,7 @@ internal static class EntitlementReconciler
         {
             try
             {
-                summary.Add(await users.ConvergeAsync(new UserRequest(id), run, cancellationToken));
+                summary.Add(await history.UserAsync(id, HistoryTrigger.Reconcile, run, transientIsFinal: true, () => users.ConvergeAsync(new UserRequest(id), run, cancellationToken), cancellationToken));
             }
             catch (ProvisioningException ex)
             {
