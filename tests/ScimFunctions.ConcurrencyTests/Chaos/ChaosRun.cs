@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Messaging.ServiceBus;
 using GenesysScimEmulator.State;
 using ScimFunctions.ConcurrencyTests.Exploration;
 using ScimFunctions.Provisioning.Directory;
@@ -14,10 +15,12 @@ using Xunit.Abstractions;
 namespace ScimFunctions.ConcurrencyTests.Chaos;
 
 /// <summary>The chaos run (issue 13): a tenant and a stream of notifications (joiners, movers, renames, leavers,
-/// rejoins, group changes) through the queue (sessions) and ProvisionObject on three instances, with the delta
-/// sweep and the reconcile timers firing, while faults drawn from one seed are injected: SCIM 5xx 5 %, dropped
-/// connections 2 %, 429 bursts with Retry-After, latency spikes, concurrent admin edits 1 %, Graph failing
-/// during a delta sweep, Table Storage answering 503 for a while, duplicate and late deliveries, a worker
+/// rejoins, group changes) POSTed to the webhook function (<see cref="GraphWebhookFeed"/>: its own MessageIds and
+/// received-time buckets meet the queue's duplicate detection), through the queue (sessions) and ProvisionObject on
+/// three instances, with the delta sweep and the reconcile timers firing, while faults drawn from one seed are
+/// injected: SCIM 5xx 5 %, dropped connections 2 %, 429 bursts with Retry-After, latency spikes, concurrent admin
+/// edits 1 %, Graph failing during a delta sweep, Table Storage unavailable for a while, Service Bus refusing some
+/// of the webhook's sends (answered 503, retried by Graph), redelivered and late deliveries, a worker
 /// killed between a SCIM write and its Table write. After quiescence, one more sweep and one reconcile, it
 /// prints one JSON line. eng/test.sh runs the short version; eng/chaos.sh [seed] [users] [notifications] the long one.</summary>
 [Collection(ScenarioCollection.Name)]
@@ -113,9 +116,18 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
 
             return ValueTask.CompletedTask;
         };
+        var feed = new GraphWebhookFeed(world, new Random(seed ^ 0x0eb));
         var retried = 0;
+        var webhookSendFailures = 0;
         world.Bus.FailSend = messages =>
         {
+            if (feed.Posting && faultRandom.NextDouble() < 0.02)
+            {
+                // Service Bus refuses the webhook's send: it answers 503 and Graph delivers the same bytes again.
+                webhookSendFailures++;
+                return new ServiceBusException("Service Bus busy (chaos).", ServiceBusFailureReason.ServiceBusy);
+            }
+
             retried += messages.Count(m => m.MessageId.Contains("#r", StringComparison.Ordinal));
             return null;
         };
@@ -123,13 +135,8 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
 
         // The initial load (a sweep with no cursor), then the stream.
-        var items = 0;
         var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
-        async Task NotifyAsync(WorkItemKind kind, string id)
-        {
-            items++;
-            await world.NotifyAsync(kind, id);
-        }
+        Task NotifyAsync(WorkItemKind kind, string id, string changeType = WorkItemChangeTypes.Updated) => feed.ChangedAsync(kind, id, changeType);
 
         await world.Scheduler.RunAsync([world.Timer("initial sweep", () => SweepAsync(world)), .. instances.Select(world.SessionWorker)], maxSteps: int.MaxValue);
 
@@ -161,7 +168,7 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                     {
                         kind = "leaver";
                         world.Directory.DeleteUser(id);
-                        await NotifyAsync(WorkItemKind.User, id);
+                        await NotifyAsync(WorkItemKind.User, id, WorkItemChangeTypes.Deleted);
                     }
                     else if (roll < 0.15)
                     {
@@ -185,9 +192,9 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                     }
                     else if (roll < 0.30)
                     {
-                        // Graph redelivers, or delivers late: the same change notified again.
+                        // Graph redelivers one of its recent deliveries, byte for byte (late ones are the feed's own draw).
                         kind = "duplicate";
-                        await NotifyAsync(WorkItemKind.User, id);
+                        await feed.RedeliverAsync();
                     }
                     else
                     {
@@ -216,6 +223,8 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
 
                     await world.YieldAsync("next notification");
                 }
+
+                await feed.DrainAsync();
             }),
             world.Timer("sweep during a Graph outage", async () =>
             {
@@ -231,6 +240,9 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
         tablesDownUntil = DateTimeOffset.MinValue;
         var secondsToQuiescence = clock.Elapsed.TotalSeconds;
 
+        // What the notifications alone achieved (the final sweep below would heal a change the webhook path lost).
+        var atQuiescence = await FiguresAsync(world, groupTargets);
+
         // Quiescence: then one sweep and one reconcile, faults off, as the timers would.
         world.Emulator.State.Faults.Clear();
         world.Scim.AfterWrite = null;
@@ -241,7 +253,7 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
         var deadLettered = world.Bus.DeadLetters.GroupBy(d => d.Reason ?? "(none)").ToDictionary(g => g.Key, g => g.Count());
         var line = new JsonObject
         {
-            ["items"] = items,
+            ["items"] = feed.Items,
             ["applied"] = world.Bus.Completed,
             ["retried"] = retried,
             ["deadLettered"] = new JsonObject(deadLettered.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
@@ -251,6 +263,7 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
             ["unmanagedTouched"] = figures.UnmanagedTouched,
             ["throttlesSurfacedAsFailures"] = world.Bus.DeadLetters.Count(d => $"{d.Reason} {d.Description}".Contains("Throttled", StringComparison.OrdinalIgnoreCase) || $"{d.Description}".Contains("429", StringComparison.Ordinal)),
             ["groupMismatches"] = figures.GroupMismatches,
+            ["lostAtQuiescence"] = atQuiescence.Lost,
             ["secondsToQuiescence"] = Math.Round(secondsToQuiescence, 1),
             ["seed"] = seed,
             ["users"] = userCount,
@@ -263,6 +276,15 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                 ["table503s"] = tableFailures,
                 ["killedAfterWrite"] = killedAfterWrite,
                 ["crashes"] = world.Crashes,
+            },
+            ["webhook"] = new JsonObject
+            {
+                ["posts"] = feed.Posts,
+                ["answers"] = new JsonObject(feed.Answers.Select(a => KeyValuePair.Create(a.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)a.Value))),
+                ["redelivered"] = feed.Redelivered,
+                ["deliveredLate"] = feed.DeliveredLate,
+                ["sendsRefused"] = webhookSendFailures,
+                ["duplicatesDropped"] = world.Bus.DuplicatesDropped,
             },
             ["stream"] = new JsonObject(kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => KeyValuePair.Create(k.Key, (JsonNode?)k.Value))),
         };
