@@ -88,7 +88,7 @@ public static class ProvisioningRegistration
     {
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            return new TableServiceClient(options.ConnectionString);
+            return new TableServiceClient(options.ConnectionString, StateClientOptions.Create());
         }
 
         if (options.TableServiceUri is null)
@@ -99,7 +99,7 @@ public static class ProvisioningRegistration
         var credential = string.IsNullOrWhiteSpace(options.ClientId)
             ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
-        return new TableServiceClient(options.TableServiceUri, credential);
+        return new TableServiceClient(options.TableServiceUri, credential, StateClientOptions.Create());
     }
 
     private static ILogger EngineLogger(IServiceProvider provider) =>
