@@ -42,6 +42,8 @@ CHAOS_TABLES="$TABLES" CHAOS_SEED="$SEED" CHAOS_USERS="$USERS" CHAOS_NOTIFICATIO
     --filter "FullyQualifiedName~ScimFunctions.ConcurrencyTests.Chaos" --logger "console;verbosity=normal" >"$out" 2>&1 || status=1
 line=$(grep -o 'CHAOS {.*' "$out" | head -1 | sed 's/^CHAOS //' || true)
 if [ -z "$line" ]; then
+  # No figures: the run itself failed (a schedule that blocked, Azurite that would not start); say why first.
+  grep -A4 'Error Message' "$out" | head -12 >&2 || true
   tail -40 "$out" >&2
   rm -f "$out"
   exit 1

@@ -241,15 +241,8 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     public Task<ScimResult<JsonObject>> GetServiceProviderConfigAsync(CancellationToken cancellationToken = default) =>
         RunAsync("get service provider config", async scope =>
         {
-            var response = await SendAsync(HttpMethod.Get, ScimPaths.ServiceProviderConfig(Profile), null, ScimRetryMode.Idempotent, scope);
-            if (!response.IsSuccess)
-            {
-                return Fail<JsonObject>(response);
-            }
-
-            var config = response.Body ?? [];
-            Record(ScimServiceProviderConfig.Parse(config));
-            return ScimResult<JsonObject>.Success(config);
+            var response = await ReadServiceProviderConfigAsync(scope);
+            return response.IsSuccess ? ScimResult<JsonObject>.Success(response.Body ?? []) : Fail<JsonObject>(response);
         }, cancellationToken, discover: false);
 
     private async Task<ScimResult<T>> RunAsync<T>(string operation, Func<CallScope, Task<ScimResult<T>>> body, CancellationToken cancellationToken, bool discover = true)
@@ -299,17 +292,26 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
                 return;
             }
 
-            var response = await SendAsync(HttpMethod.Get, ScimPaths.ServiceProviderConfig(Profile), null, ScimRetryMode.Idempotent, scope);
-            if (response.IsSuccess)
-            {
-                Record(ScimServiceProviderConfig.Parse(response.Body ?? []));
-            }
-            else if (response.Outcome is not ScimOutcome.Transient and not ScimOutcome.Throttled)
-            {
-                var reason = response.Status > 0 ? $"answered {response.Status}" : response.Error?.Detail ?? response.Outcome.ToString();
-                Record(ScimServiceProviderConfig.Default(reason));
-            }
+            await ReadServiceProviderConfigAsync(scope);
         }
+    }
+
+    /// <summary>Reads the document and records what it says; an answer other than a transient one that is not the
+    /// document records the defaults.</summary>
+    private async Task<ScimResponse> ReadServiceProviderConfigAsync(CallScope scope)
+    {
+        var response = await SendAsync(HttpMethod.Get, ScimPaths.ServiceProviderConfig(Profile), null, ScimRetryMode.Idempotent, scope);
+        if (response.IsSuccess)
+        {
+            Record(ScimServiceProviderConfig.Parse(response.Body ?? []));
+        }
+        else if (response.Outcome is not ScimOutcome.Transient and not ScimOutcome.Throttled)
+        {
+            var reason = response.Status > 0 ? $"answered {response.Status}" : response.Error?.Detail ?? response.Outcome.ToString();
+            Record(ScimServiceProviderConfig.Default(reason));
+        }
+
+        return response;
     }
 
     private void Record(ScimServiceProviderConfig found)

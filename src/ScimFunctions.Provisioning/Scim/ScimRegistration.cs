@@ -22,6 +22,9 @@ public static class ScimRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         AddClient(services);
+
+        // scim profile: read what the target supports at start; refuse one the connector cannot work with.
+        services.AddHostedService<ScimTargetCheck>();
         return services;
     }
 

@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using ScimFunctions.Provisioning.Scim;
@@ -152,6 +155,69 @@ public sealed class ServiceProviderConfigTests : IAsyncLifetime
         Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 4110);
         Assert.DoesNotContain(logs.GetSnapshot(), r => r.Id.Id == 4116);
     }
+
+    [Fact]
+    public async Task HostStart_TargetWithoutPatch_StopsTheStartNamingIt_AndNothingElseIsSent()
+    {
+        server.ServiceProviderConfig = (200, Config(patch: false));
+        await using var provider = Hosted(server.BaseUrl.ToString());
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Check(provider).StartAsync(CancellationToken.None));
+        var created = await provider.GetRequiredService<IScimClient>().CreateUserAsync(User("hal@example.org"));
+
+        Assert.Contains("patch.supported is false", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ScimOutcome.Permanent, created.Outcome);
+        Assert.Equal(["GET /scim/v2/ServiceProviderConfig"], server.Requests.Select(r => $"{r.Method} {r.Path}"));
+    }
+
+    [Fact]
+    public async Task HostStart_ReadsServiceProviderConfig_SoTheFirstCallDoesNotReadItAgain()
+    {
+        await using var provider = Hosted(server.BaseUrl.ToString());
+
+        await Check(provider).StartAsync(CancellationToken.None);
+        var created = await provider.GetRequiredService<IScimClient>().CreateUserAsync(User("ida@example.org"));
+
+        Assert.Equal(ScimOutcome.Ok, created.Outcome);
+        Assert.Equal(["GET /scim/v2/ServiceProviderConfig", "POST /scim/v2/Users"], server.Requests.Select(r => $"{r.Method} {r.Path}"));
+    }
+
+    [Fact]
+    public async Task HostStart_TargetUnreachable_StartsWithAWarning_AndTheFirstCallReadsIt()
+    {
+        // Nothing listens on the port: every attempt is refused, the read stays transient.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var provider = Hosted($"http://127.0.0.1:{port}/scim/v2");
+
+        await Check(provider).StartAsync(CancellationToken.None);
+
+        var warning = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 4118);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Null(provider.GetRequiredService<ScimTargetState>().ServiceProviderConfig);
+    }
+
+    private ServiceProvider Hosted(string baseUrl)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Scim:Profile"] = "scim",
+            ["Scim:BaseUrl"] = baseUrl,
+            ["Scim:BearerToken"] = RfcScimServer.Token,
+            ["Scim:RequestsPerMinute"] = "6000",
+            ["Scim:RequestBurst"] = "100",
+            ["Scim:RetryBaseDelay"] = "00:00:00.020",
+            ["Scim:AttemptTimeout"] = "00:00:02",
+        }).Build();
+        var services = new ServiceCollection().AddLogging(b => b.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Trace));
+        services.AddScimTarget(configuration);
+        return services.BuildServiceProvider();
+    }
+
+    private static ScimTargetCheck Check(IServiceProvider provider) =>
+        provider.GetServices<IHostedService>().OfType<ScimTargetCheck>().Single();
 
     private static string Config(bool etag = true, bool patch = true, bool filter = true, int maxResults = 50) =>
         new JsonObject
