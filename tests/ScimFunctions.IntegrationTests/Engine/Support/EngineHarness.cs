@@ -56,6 +56,7 @@ public sealed class EngineHarness : IAsyncDisposable
     public GraphNotifications Webhook { get; private set; } = null!;
     public ProvisionObject Provision { get; private set; } = null!;
     public DeltaSweep Sweep { get; private set; } = null!;
+    public DeltaSweeper Sweeper { get; private set; } = null!;
     public PurgeDisabled Purge { get; private set; } = null!;
     public ReconcileGroups Reconcile { get; private set; } = null!;
 
@@ -116,6 +117,7 @@ public sealed class EngineHarness : IAsyncDisposable
         var sweeper = new DeltaSweeper(harness.Store, harness.Directory, harness.WorkQueue, harness.Options, harness.Time, engineLogger, hints);
         harness.Provision = new ProvisionObject(harness.Engine, harness.WorkQueue, sweeper, harness.Options, harness.Time, NullLogger<ProvisionObject>.Instance);
         harness.Sweep = new DeltaSweep(sweeper, NullLogger<DeltaSweep>.Instance);
+        harness.Sweeper = sweeper;
         harness.Purge = new PurgeDisabled(harness.Engine, NullLogger<PurgeDisabled>.Instance);
         harness.Reconcile = new ReconcileGroups(harness.Engine, NullLogger<ReconcileGroups>.Instance);
 
