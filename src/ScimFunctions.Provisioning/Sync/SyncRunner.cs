@@ -585,7 +585,8 @@ public sealed class SyncRunner(
         try
         {
             var failures = new List<ObjectFailure>();
-            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, cancellationToken))
+            var listing = await new DriftScan(store, scim, options, time, logger).StartAsync(dryRun, cancellationToken);
+            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken))
             {
                 summary.Note(drift);
             }
