@@ -16,6 +16,7 @@ public sealed class GroupReconciler(
     GroupConverger groups,
     SyncOptions options,
     ConfiguredEntitlements entitlements,
+    TimeProvider time,
     ILogger<GroupReconciler> logger,
     HistoryRecorder history)
 {
@@ -38,7 +39,8 @@ public sealed class GroupReconciler(
         try
         {
             var failures = new List<ObjectFailure>();
-            var drifts = await users.ReportDriftAsync(dryRun, failures, cancellationToken);
+            var listing = await new DriftScan(store, scim, options, time, logger).StartAsync(dryRun, cancellationToken);
+            var drifts = await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken);
             foreach (var drift in drifts)
             {
                 summary.Note(drift);
