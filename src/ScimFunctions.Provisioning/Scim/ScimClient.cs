@@ -129,6 +129,32 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
         }
     }
 
+    public Task<ScimResult<ScimUsersPage>> ListUsersPageAsync(ScimListPosition position, CancellationToken cancellationToken = default)
+    {
+        // The same scans as ListUsersAsync: Genesys lists only active users without a filter.
+        string?[] scans = Profile == ScimTargetProfile.Genesys ? [null, InactiveFilter] : [null];
+        if (position.Scan < 0 || position.Scan >= scans.Length || position.StartIndex < 1)
+        {
+            return Task.FromResult(ScimResult<ScimUsersPage>.Success(new ScimUsersPage([], null)));
+        }
+
+        return RunAsync("list users", async scope =>
+        {
+            var page = await ListPageAsync(UsersPath, scans[position.Scan], null, position.StartIndex, PageSize(null), scope);
+            if (!page.IsSuccess || page.Value is null)
+            {
+                return ScimResult<ScimUsersPage>.Failure(page.Outcome, page.Error);
+            }
+
+            var next = position.StartIndex + page.Value.Resources.Count;
+            var scanDone = page.Value.Resources.Count == 0 || next > page.Value.TotalResults;
+            ScimListPosition? after = !scanDone ? position with { StartIndex = next }
+                : position.Scan + 1 < scans.Length ? new ScimListPosition(position.Scan + 1, 1)
+                : null;
+            return ScimResult<ScimUsersPage>.Success(new ScimUsersPage(page.Value.Resources, after));
+        }, cancellationToken);
+    }
+
     public Task<ScimResult<int>> CountUsersAsync(string? filter = null, CancellationToken cancellationToken = default) =>
         RunAsync("count users", async scope =>
         {

@@ -60,6 +60,7 @@ public sealed class EngineHarness : IAsyncDisposable
     public GraphNotifications Webhook { get; private set; } = null!;
     public ProvisionObject Provision { get; private set; } = null!;
     public DeltaSweep Sweep { get; private set; } = null!;
+    public DeltaSweeper Sweeper { get; private set; } = null!;
     public PurgeDisabled Purge { get; private set; } = null!;
     public ReconcileGroups Reconcile { get; private set; } = null!;
 
@@ -125,12 +126,13 @@ public sealed class EngineHarness : IAsyncDisposable
         var sweeper = engine.GetRequiredService<DeltaSweeper>();
         harness.Provision = new ProvisionObject(harness.Engine.WorkItems, engine.GetRequiredService<WorkItemRetryPolicy>(), harness.WorkQueue, sweeper, NullLogger<ProvisionObject>.Instance);
         harness.Sweep = new DeltaSweep(sweeper, NullLogger<DeltaSweep>.Instance);
+        harness.Sweeper = sweeper;
         harness.Purge = new PurgeDisabled(engine.GetRequiredService<DisabledUserPurge>(), NullLogger<PurgeDisabled>.Instance);
         harness.Reconcile = new ReconcileGroups(engine.GetRequiredService<GroupReconciler>(), NullLogger<ReconcileGroups>.Instance);
 
         // Tables exist before anything is counted.
         await harness.Engine.GetStatusAsync();
-        foreach (var table in new[] { harness.Store.PendingTable, harness.Store.CountersTable, harness.Store.TargetHintsTable })
+        foreach (var table in new[] { harness.Store.PendingTable, harness.Store.CountersTable, harness.Store.TargetHintsTable, harness.Store.HistoryTable })
         {
             await harness.Store.TableAsync(table);
         }
@@ -282,6 +284,15 @@ public sealed class EngineHarness : IAsyncDisposable
     }
 
     public JsonObject? TargetUser(string scimId) => TargetUsers().SingleOrDefault(u => (string?)u["id"] == scimId);
+
+    /// <summary>Rows written to the history table since the counters were reset.</summary>
+    public long HistoryWrites => TableWrites.WritesTo(Store.HistoryTable);
+
+    /// <summary>Table writes other than history rows (the mapping, group, pending, ledger rows).</summary>
+    public long StateWrites => TableWrites.Writes - HistoryWrites;
+
+    /// <summary>The user's history, newest first.</summary>
+    public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string objectId) => await new HistoryStore(Store).ListAsync(objectId);
 
     public async Task<UserMapping> MappingAsync(string objectId) =>
         await Store.GetUserAsync(objectId) ?? throw new Xunit.Sdk.XunitException($"No mapping row for {objectId}.");
