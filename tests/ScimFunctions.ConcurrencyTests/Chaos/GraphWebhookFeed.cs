@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Azure.Messaging.ServiceBus;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -31,11 +32,18 @@ public sealed class GraphWebhookFeed
     private readonly Queue<byte[]> _unanswered = new();
     private int _batchSize;
 
-    public GraphWebhookFeed(World world, Random random)
+    /// <param name="refuseSend">Whether Service Bus refuses one of the webhook's sends (the webhook's alone, not the
+    /// engine's): the webhook then answers 503 and the delivery is retried.</param>
+    public GraphWebhookFeed(World world, Random random, Func<bool> refuseSend)
     {
         _random = random;
         _webhook = new GraphNotifications(
-            new WorkQueue(world.Bus.CreateSender()),
+            new WorkQueue(new RefusingSender(world.Bus.CreateSender(), () =>
+            {
+                var refused = refuseSend();
+                SendsRefused += refused ? 1 : 0;
+                return refused;
+            })),
             Microsoft.Extensions.Options.Options.Create(new NotificationOptions { ClientState = ClientState }),
             world.Time,
             NullLogger<GraphNotifications>.Instance);
@@ -47,8 +55,7 @@ public sealed class GraphWebhookFeed
 
     public int Posts { get; private set; }
 
-    /// <summary>True while the webhook runs: a send refused now is the webhook's (the chaos run fails some).</summary>
-    public bool Posting { get; private set; }
+    public int SendsRefused { get; private set; }
 
     public int Redelivered { get; private set; }
 
@@ -149,17 +156,7 @@ public sealed class GraphWebhookFeed
         context.Request.ContentType = "application/json";
         context.Request.ContentLength = bytes.Length;
         context.Request.Body = new MemoryStream(bytes, writable: false);
-        IActionResult result;
-        Posting = true;
-        try
-        {
-            result = await _webhook.RunAsync(context.Request);
-        }
-        finally
-        {
-            Posting = false;
-        }
-
+        var result = await _webhook.RunAsync(context.Request);
         var status = result switch
         {
             StatusCodeResult code => code.StatusCode,
@@ -179,4 +176,18 @@ public sealed class GraphWebhookFeed
 
     // Graph batches what it has when it sends; under load that is several changes in one POST.
     private int NextBatchSize() => _random.Next(1, 5);
+
+    /// <summary>The webhook's own sender onto the run's bus, refusing a send when told (before it reaches the bus).</summary>
+    private sealed class RefusingSender(ServiceBusSender bus, Func<bool> refuse) : ScimFunctions.IntegrationTests.Engine.Support.InMemorySender
+    {
+        protected override async Task SendAsync(IReadOnlyList<ServiceBusMessage> messages)
+        {
+            if (refuse())
+            {
+                throw new ServiceBusException("Service Bus busy (chaos).", ServiceBusFailureReason.ServiceBusy);
+            }
+
+            await bus.SendMessagesAsync(messages);
+        }
+    }
 }
