@@ -46,15 +46,15 @@ public sealed class GroupConverger(
             }
             catch (StateConflictException) when (attempt < StateConflictRetries)
             {
-                metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
+                metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
             }
             catch (RequestFailedException ex) when (ex.Status != 400)
             {
-                throw new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex);
+                throw StateFailures.FromTable(ex);
             }
             catch (DirectoryUnavailableException ex)
             {
-                throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing was decided.", ex.IsTransient, ex);
+                throw StateFailures.FromDirectory(ex);
             }
         }
     }
@@ -69,7 +69,7 @@ public sealed class GroupConverger(
             // Gone from Entra (404 or delta @removed): take out the members this connector put in, stop managing.
             if (mapping is not { State: GroupState.Managed, ScimId: not null })
             {
-                return Done(id, PlanActions.Skip, "not in the directory and not managed", mapping?.DisplayName);
+                return Done(id, PlanAction.Skip, "not in the directory and not managed", mapping?.DisplayName);
             }
 
             return await ApplyMembersAsync(mapping, mapping.ScimId, mapping.DisplayName, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal), "deleted in Entra", GroupState.Removed, request, run, index, cancellationToken);
@@ -77,7 +77,7 @@ public sealed class GroupConverger(
 
         if (!IsIncluded(id, group.DisplayName))
         {
-            return Done(id, PlanActions.Skip, "not listed in Sync__Groups__Include", group.DisplayName);
+            return Done(id, PlanAction.Skip, "not listed in Sync__Groups__Include", group.DisplayName);
         }
 
         // Resolve the target group: the stored link, an explicit map entry, or the same displayName.
@@ -96,7 +96,7 @@ public sealed class GroupConverger(
                     EngineLog.GroupUnmatched(logger, id, why);
                 }
 
-                return new GroupOutcome(id, PlanActions.Skip, [new PlannedOperation(ObjectKinds.Group, id, PlanActions.Skip, "unmatched: " + why, group.DisplayName)], 0, 0, Unmatched: true, group.DisplayName);
+                return new GroupOutcome(id, PlanAction.Skip, [new PlannedOperation(ObjectKind.Group, id, PlanAction.Skip, "unmatched: " + why, group.DisplayName)], 0, 0, Unmatched: true, group.DisplayName);
             }
 
             scimId = resolved.Id;
@@ -190,22 +190,22 @@ public sealed class GroupConverger(
         var reason = removalReason ?? "membership differs";
         if (add.Count > 0)
         {
-            operations.Add(new PlannedOperation(ObjectKinds.Group, id, PlanActions.AddMembers, reason, $"{add.Count} member(s) to target group {scimId}"));
+            operations.Add(new PlannedOperation(ObjectKind.Group, id, PlanAction.AddMembers, reason, $"{add.Count} member(s) to target group {scimId}"));
         }
 
         if (remove.Count > 0)
         {
-            operations.Add(new PlannedOperation(ObjectKinds.Group, id, PlanActions.RemoveMembers, reason, $"{remove.Count} member(s) from target group {scimId}"));
+            operations.Add(new PlannedOperation(ObjectKind.Group, id, PlanAction.RemoveMembers, reason, $"{remove.Count} member(s) from target group {scimId}"));
         }
 
         if (add.Count == 0 && remove.Count == 0)
         {
-            operations.Add(new PlannedOperation(ObjectKinds.Group, id, PlanActions.None, pending.Count > 0 ? $"members converged; {pending.Count} not provisioned" : "members converged", displayName));
+            operations.Add(new PlannedOperation(ObjectKind.Group, id, PlanAction.None, pending.Count > 0 ? $"members converged; {pending.Count} not provisioned" : "members converged", displayName));
         }
 
         if (run.DryRun)
         {
-            return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanActions.Update : PlanActions.None, operations, add.Count, remove.Count, false, displayName);
+            return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanAction.Update : PlanAction.None, operations, add.Count, remove.Count, false, displayName);
         }
 
         if (add.Count > 0 || remove.Count > 0)
@@ -239,7 +239,7 @@ public sealed class GroupConverger(
                 if (patched.Outcome == ScimOutcome.VersionConflict && attempt < options.ConflictRetries)
                 {
                     // Someone else edited the group: read it, recompute against what it holds, retry.
-                    metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
+                    metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
                     var fresh = await scim.GetGroupAsync(scimId, cancellationToken: cancellationToken);
                     if (!fresh.IsSuccess || fresh.Value is null)
                     {
@@ -258,31 +258,31 @@ public sealed class GroupConverger(
                     continue;
                 }
 
-                if (patched.Outcome is ScimOutcome.InvalidValue or ScimOutcome.Permanent)
+                if (ScimFailures.IsRefusal(patched.Outcome, ObjectKind.Group))
                 {
-                    var message = $"The target refused the member change of group {scimId}{Detail(patched.Error)}.";
+                    var message = $"The target refused the member change of group {scimId}{ScimFailures.Detail(patched.Error)}.";
                     await store.SaveGroupAsync(mapping with { LastError = message, LastErrorAt = time.GetUtcNow() }, cancellationToken);
-                    metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
-                    throw new ProvisioningException(FailureReasons.TargetRejectedValue, message, isTransient: false);
+                    metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
+                    throw new ProvisioningException(ScimFailures.Classify(patched.Outcome, ObjectKind.Group).Reason, message, isTransient: false);
                 }
 
                 throw Failure(patched.Outcome, patched.Error, id, "member patch");
             }
 
-            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
+            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
             if (request.SeenAt is { } seen)
             {
-                metrics.Lag.Record(Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds), ProvisioningMetrics.Kind(ObjectKinds.Group));
+                metrics.Lag.Record(Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds), ProvisioningMetrics.Kind(ObjectKind.Group));
             }
 
             var detail = $"+{add.Count} -{remove.Count}";
-            EngineLog.Updated(logger, ObjectKinds.Group, id, scimId, removalReason is null ? "members" : "members removed", detail);
+            EngineLog.Updated(logger, ObjectKind.Group, id, scimId, removalReason is null ? "members" : "members removed", detail);
         }
         else if (!stateChanged && !pendingChanged)
         {
-            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
-            EngineLog.Unchanged(logger, ObjectKinds.Group, id, "members converged");
-            return new GroupOutcome(id, PlanActions.None, operations, 0, 0, false, displayName);
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
+            EngineLog.Unchanged(logger, ObjectKind.Group, id, "members converged");
+            return new GroupOutcome(id, PlanAction.None, operations, 0, 0, false, displayName);
         }
 
         var updated = mapping with
@@ -307,7 +307,7 @@ public sealed class GroupConverger(
         var newlyPending = pending.Except(mapping.PendingMembers).ToList();
         foreach (var memberId in newlyPending.Where(m => neverProvisioned?.Contains(m) == true))
         {
-            await store.AddPendingAsync(memberId, ObjectKinds.Group, id, cancellationToken);
+            await store.AddPendingAsync(memberId, ObjectKind.Group, id, cancellationToken);
         }
 
         await store.SaveGroupAsync(updated, cancellationToken);
@@ -332,10 +332,10 @@ public sealed class GroupConverger(
 
         foreach (var memberId in mapping.PendingMembers.Except(pending))
         {
-            await store.RemovePendingAsync(memberId, ObjectKinds.Group, id, cancellationToken);
+            await store.RemovePendingAsync(memberId, ObjectKind.Group, id, cancellationToken);
         }
 
-        return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanActions.Update : PlanActions.None, operations, add.Count, remove.Count, false, displayName);
+        return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanAction.Update : PlanAction.None, operations, add.Count, remove.Count, false, displayName);
     }
 
     /// <summary>The members to add that are still active, by point read; the others move from desired to pending.</summary>
@@ -430,8 +430,8 @@ public sealed class GroupConverger(
             throw Failure(created.Outcome, created.Error, group.Id, "group create");
         }
 
-        EngineLog.Provisioned(logger, ObjectKinds.Group, group.Id, created.Value.Id, PlanActions.Create);
-        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
+        EngineLog.Provisioned(logger, ObjectKind.Group, group.Id, created.Value.Id, PlanAction.Create);
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
         return created.Value;
     }
 
@@ -449,32 +449,12 @@ public sealed class GroupConverger(
             EngineLog.GroupUnmatched(logger, mapping.ObjectId, why);
         }
 
-        return new GroupOutcome(mapping.ObjectId, PlanActions.Skip, [new PlannedOperation(ObjectKinds.Group, mapping.ObjectId, PlanActions.Skip, "unmatched: " + why, displayName)], 0, 0, Unmatched: true, displayName);
+        return new GroupOutcome(mapping.ObjectId, PlanAction.Skip, [new PlannedOperation(ObjectKind.Group, mapping.ObjectId, PlanAction.Skip, "unmatched: " + why, displayName)], 0, 0, Unmatched: true, displayName);
     }
 
-    private ProvisioningException Failure(ScimOutcome outcome, ScimError? error, string objectId, string what)
-    {
-        if (outcome == ScimOutcome.Throttled)
-        {
-            metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
-        }
+    private ProvisioningException Failure(ScimOutcome outcome, ScimError? error, string objectId, string what) =>
+        ScimFailures.For(outcome, error, ObjectKind.Group, objectId, what, metrics);
 
-        var transient = outcome is ScimOutcome.Throttled or ScimOutcome.Transient or ScimOutcome.Unauthorized or ScimOutcome.VersionConflict;
-        var reason = outcome switch
-        {
-            ScimOutcome.Throttled => FailureReasons.Throttled,
-            ScimOutcome.Transient => FailureReasons.TargetUnavailable,
-            ScimOutcome.Unauthorized => FailureReasons.TargetUnauthorized,
-            ScimOutcome.VersionConflict => FailureReasons.VersionConflicts,
-            ScimOutcome.InvalidValue => FailureReasons.TargetRejectedValue,
-            _ => FailureReasons.Permanent,
-        };
-        return new ProvisioningException(reason, $"The target answered the {what} for group {objectId} with {outcome}{Detail(error)}.", transient);
-    }
-
-    private static string Detail(ScimError? error) =>
-        error is null ? "" : $" ({error.Status}{(error.ScimType is null ? "" : " " + error.ScimType)}: {(error.Detail.Length <= 300 ? error.Detail : error.Detail[..300])})";
-
-    private static GroupOutcome Done(string id, string action, string reason, string? displayName) =>
-        new(id, action, [new PlannedOperation(ObjectKinds.Group, id, action, reason, displayName)], 0, 0, false, displayName);
+    private static GroupOutcome Done(string id, PlanAction action, string reason, string? displayName) =>
+        new(id, action, [new PlannedOperation(ObjectKind.Group, id, action, reason, displayName)], 0, 0, false, displayName);
 }

@@ -17,6 +17,10 @@ public static class FailureReasons
 {
     public const string TargetRejectedValue = "TargetRejectedValue";
     public const string UserNameTaken = "UserNameTaken";
+
+    /// <summary>A group create met 409: a target group of that displayName appeared since the lookup. Transient:
+    /// the retry's lookup links it.</summary>
+    public const string GroupNameTaken = "GroupNameTaken";
     public const string TargetUserDeleted = "TargetUserDeleted";
     public const string VersionConflicts = "VersionConflictsPersisted";
     public const string Throttled = "Throttled";

@@ -39,15 +39,15 @@ public sealed class UserConverger(
             catch (StateConflictException) when (attempt < StateConflictRetries)
             {
                 // Another writer changed the mapping row: read it again and decide again.
-                metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             }
             catch (RequestFailedException ex) when (ex.Status != 400)
             {
-                throw new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex);
+                throw StateFailures.FromTable(ex);
             }
             catch (DirectoryUnavailableException ex)
             {
-                throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing was decided.", ex.IsTransient, ex);
+                throw StateFailures.FromDirectory(ex);
             }
         }
     }
@@ -195,7 +195,7 @@ public sealed class UserConverger(
             // A redelivery may follow a crash between this leaver's row write and its follow-ups: recompute them,
             // or the groups keep the leaver until the next reconcile.
             var leaverFollowUps = provisioned && run.ForceFollowUps && !run.DryRun ? await LeaverFollowUpsAsync(mapping!, cancellationToken) : [];
-            return Done(id, provisioned ? PlanActions.None : PlanActions.Skip, provisioned ? "already disabled" : "account disabled in Entra; not provisioned",
+            return Done(id, provisioned ? PlanAction.None : PlanAction.Skip, provisioned ? "already disabled" : "account disabled in Entra; not provisioned",
                 Decision(true, desired, mapping, projection.PendingManagerId), followUps: leaverFollowUps);
         }
 
@@ -265,7 +265,7 @@ public sealed class UserConverger(
         if (run.DryRun && listedAbsent)
         {
             run.SimulatedActive[id] = "(new)";
-            return Done(id, PlanActions.Create, "new in scope; the target's listing holds no user with this externalId or userName", decision, Paths(desired.Keys));
+            return Done(id, PlanAction.Create, "new in scope; the target's listing holds no user with this externalId or userName", decision, Paths(desired.Keys));
         }
 
         if (run.DryRun)
@@ -278,7 +278,7 @@ public sealed class UserConverger(
             }
 
             run.SimulatedActive[id] = "(new)";
-            return Done(id, PlanActions.Create, "new in scope; no target user with this externalId or userName", decision, Paths(desired.Keys));
+            return Done(id, PlanAction.Create, "new in scope; no target user with this externalId or userName", decision, Paths(desired.Keys));
         }
 
         var created = await scim.CreateUserAsync(ScimProjection.BuildCreateBody(desired, mapper), cancellationToken);
@@ -287,10 +287,10 @@ public sealed class UserConverger(
             case ScimOutcome.Ok when created.Value is { } resource:
                 var mapping = NewMapping(existing, id, resource, desired, projection.PendingManagerId, MappingOrigin.Created, observedAt, request);
                 mapping = await SaveAsync(mapping, existing, cancellationToken);
-                metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
                 RecordLag(request);
-                EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Create);
-                return Done(id, PlanActions.Create, "new in scope", decision, Paths(desired.Keys), await BecameActiveFollowUpsAsync(id, WasLeaver(existing), cancellationToken));
+                EngineLog.Provisioned(logger, ObjectKind.User, id, resource.Id, PlanAction.Create);
+                return Done(id, PlanAction.Create, "new in scope", decision, Paths(desired.Keys), await BecameActiveFollowUpsAsync(id, WasLeaver(existing), cancellationToken));
 
             case ScimOutcome.Uniqueness when created.Value is { } clash:
                 // The client already found the user holding the userName (e.g. our own timed-out create).
@@ -305,7 +305,7 @@ public sealed class UserConverger(
                 }
 
                 EnsureSuccessOrNotFound(byName, id, "look up by userName");
-                return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken, $"The target refused the userName as taken (409) but no user with it can be found{Detail(created.Error)}.", run, decision, cancellationToken);
+                return await FailPermanentAsync(existing, id, FailureReasons.UserNameTaken, $"The target refused the userName as taken (409) but no user with it can be found{ScimFailures.Detail(created.Error)}.", run, decision, cancellationToken);
 
             default:
                 return await FailFromResultAsync(existing, id, created.Outcome, created.Error, "create", run, decision, cancellationToken);
@@ -341,7 +341,7 @@ public sealed class UserConverger(
         if (run.DryRun)
         {
             run.SimulatedActive[id] = target.Id;
-            return Done(id, PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {target.Id}" : $"target {target.Id}; patch {Paths(changed)}");
+            return Done(id, PlanAction.Adopt, why, decision, changed.Count == 0 ? $"target {target.Id}" : $"target {target.Id}; patch {Paths(changed)}");
         }
 
         var resource = target;
@@ -353,10 +353,10 @@ public sealed class UserConverger(
 
         var mapping = NewMapping(existing, id, resource, desired, projection.PendingManagerId, MappingOrigin.Adopted, observedAt, request);
         await SaveAsync(mapping, existing, cancellationToken);
-        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         RecordLag(request);
-        EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Adopt);
-        return Done(id, PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}", await BecameActiveFollowUpsAsync(id, WasLeaver(existing), cancellationToken));
+        EngineLog.Provisioned(logger, ObjectKind.User, id, resource.Id, PlanAction.Adopt);
+        return Done(id, PlanAction.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}", await BecameActiveFollowUpsAsync(id, WasLeaver(existing), cancellationToken));
     }
 
     // ---------------- mover and rejoin ----------------
@@ -370,10 +370,10 @@ public sealed class UserConverger(
 
         if (IsUnchanged(mapping, projection))
         {
-            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            EngineLog.Unchanged(logger, ObjectKinds.User, id, "projection unchanged");
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+            EngineLog.Unchanged(logger, ObjectKind.User, id, "projection unchanged");
             var followUps = run.ForceFollowUps && !run.DryRun ? await BecameActiveFollowUpsAsync(id, wasLeaver: true, cancellationToken) : [];
-            return Done(id, PlanActions.None, "mapped attributes unchanged", Decision(true, desired, mapping, projection.PendingManagerId), followUps: followUps);
+            return Done(id, PlanAction.None, "mapped attributes unchanged", Decision(true, desired, mapping, projection.PendingManagerId), followUps: followUps);
         }
 
         var stored = mapping.Projection;
@@ -395,7 +395,7 @@ public sealed class UserConverger(
         var ops = ScimProjection.Diff(stored, desired, mapper);
         var changed = ScimProjection.ChangedPaths(stored, desired, mapper);
         var decision = Decision(true, desired, mapping, projection.PendingManagerId) with { Stored = stored, ChangedPaths = changed, Patch = ops };
-        var action = reactivating ? PlanActions.Reactivate : ops.Count > 0 ? PlanActions.Update : PlanActions.None;
+        var action = reactivating ? PlanAction.Reactivate : ops.Count > 0 ? PlanAction.Update : PlanAction.None;
         var reason = reactivating ? "back in scope and enabled in Entra within the grace period" : ops.Count > 0 ? "changed: " + Paths(changed) : "bookkeeping only";
         if (run.DryRun)
         {
@@ -432,14 +432,14 @@ public sealed class UserConverger(
 
         if (ops.Count > 0)
         {
-            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             RecordLag(request);
             var changedPaths = Paths(changed);
-            EngineLog.Updated(logger, ObjectKinds.User, id, mapping.ScimId, action, changedPaths);
+            EngineLog.Updated(logger, ObjectKind.User, id, mapping.ScimId, action, changedPaths);
         }
         else
         {
-            EngineLog.Unchanged(logger, ObjectKinds.User, id, "row refreshed");
+            EngineLog.Unchanged(logger, ObjectKind.User, id, "row refreshed");
         }
 
         var follow = reactivating || run.ForceFollowUps ? await BecameActiveFollowUpsAsync(id, wasLeaver: true, cancellationToken) : [];
@@ -468,7 +468,7 @@ public sealed class UserConverger(
                 case ScimOutcome.NotFound:
                     return null;
                 case ScimOutcome.VersionConflict when attempt < options.ConflictRetries:
-                    metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                    metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
                     var fresh = await scim.GetUserAsync(scimId, cancellationToken: cancellationToken);
                     if (fresh.Outcome == ScimOutcome.NotFound)
                     {
@@ -514,7 +514,7 @@ public sealed class UserConverger(
 
         if (run.DryRun)
         {
-            return Done(id, PlanActions.Recreate, "deleted on the target outside this connector", decision);
+            return Done(id, PlanAction.Recreate, "deleted on the target outside this connector", decision);
         }
 
         var created = await scim.CreateUserAsync(ScimProjection.BuildCreateBody(projection.Values, mapper), cancellationToken);
@@ -552,9 +552,9 @@ public sealed class UserConverger(
             LastLagSeconds = Lag(request),
         };
         await store.SaveUserAsync(updated, cancellationToken);
-        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-        EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Recreate);
-        return Done(id, PlanActions.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", decision, $"new target {resource.Id}", await BecameActiveFollowUpsAsync(id, mapping.State == LifecycleState.Disabled || run.ForceFollowUps, cancellationToken));
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+        EngineLog.Provisioned(logger, ObjectKind.User, id, resource.Id, PlanAction.Recreate);
+        return Done(id, PlanAction.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", decision, $"new target {resource.Id}", await BecameActiveFollowUpsAsync(id, mapping.State == LifecycleState.Disabled || run.ForceFollowUps, cancellationToken));
     }
 
     // ---------------- leaver ----------------
@@ -565,15 +565,15 @@ public sealed class UserConverger(
         if (mapping is not { IsProvisioned: true })
         {
             var skipWhy = why + "; not provisioned";
-            EngineLog.Skipped(logger, ObjectKinds.User, id, skipWhy);
-            return Done(id, PlanActions.Skip, why + "; not provisioned", decision);
+            EngineLog.Skipped(logger, ObjectKind.User, id, skipWhy);
+            return Done(id, PlanAction.Skip, why + "; not provisioned", decision);
         }
 
         if (mapping.State == LifecycleState.Disabled)
         {
-            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             var followUps = run.ForceFollowUps && !run.DryRun ? await LeaverFollowUpsAsync(mapping, cancellationToken) : [];
-            return Done(id, PlanActions.None, why + "; already disabled", decision, followUps: followUps);
+            return Done(id, PlanAction.None, why + "; already disabled", decision, followUps: followUps);
         }
 
         var baseline = mapping.Projection ?? new Dictionary<string, string>();
@@ -582,17 +582,17 @@ public sealed class UserConverger(
         var changed = ScimProjection.ChangedPaths(baseline, desired, mapper);
         decision = decision with { Desired = desired, ChangedPaths = changed, Patch = ops };
 
-        if (!await gate.AcquireAsync(id, PlanActions.Disable, mapping.ScimId, why, run, cancellationToken))
+        if (!await gate.AcquireAsync(id, PlanAction.Disable, mapping.ScimId, why, run, cancellationToken))
         {
-            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            return Done(id, PlanActions.Stage, $"disable held: {why}; destructive threshold reached", decision, "disable");
+            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+            return Done(id, PlanAction.Stage, $"disable held: {why}; destructive threshold reached", decision, "disable");
         }
 
         if (run.DryRun)
         {
             // The group phase of the same plan must see this user as gone, as the real run would.
             run.SimulatedInactive[id] = true;
-            return Done(id, PlanActions.Disable, why, decision, Paths(changed));
+            return Done(id, PlanAction.Disable, why, decision, Paths(changed));
         }
 
         var resource = await PatchWithRetriesAsync(mapping.ScimId!, ops, mapping.TargetVersion, desired, id, cancellationToken);
@@ -611,11 +611,11 @@ public sealed class UserConverger(
             LastLagSeconds = Lag(request),
         };
         await store.SaveUserAsync(updated, cancellationToken);
-        metrics.Disables.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Disables.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         RecordLag(request);
         var disabledWhy = resource is null ? why + " (already gone from the target)" : why;
         EngineLog.Disabled(logger, id, mapping.ScimId, disabledWhy);
-        return Done(id, PlanActions.Disable, why, decision, Paths(changed), await LeaverFollowUpsAsync(mapping, cancellationToken));
+        return Done(id, PlanAction.Disable, why, decision, Paths(changed), await LeaverFollowUpsAsync(mapping, cancellationToken));
     }
 
     /// <summary>DELETE of a user disabled longer than the grace period (PurgeDisabled). Confirms with the
@@ -629,7 +629,7 @@ public sealed class UserConverger(
         var decision = new UserDecision(false, null, null, mapping.Projection, [], [], null);
         if (mapping.State != LifecycleState.Disabled || mapping.ScimId is null || mapping.Origin is null || mapping.DisabledSince != listed.DisabledSince)
         {
-            return Done(id, PlanActions.Skip, "not a disabled user this connector created or adopted", decision);
+            return Done(id, PlanAction.Skip, "not a disabled user this connector created or adopted", decision);
         }
 
         DirectoryUser? user;
@@ -639,7 +639,7 @@ public sealed class UserConverger(
         }
         catch (DirectoryUnavailableException ex)
         {
-            throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
+            throw StateFailures.FromDirectory(ex, "The directory could not be read; nothing is deleted on a failed read.");
         }
 
         string? outOfScope;
@@ -649,7 +649,7 @@ public sealed class UserConverger(
         }
         catch (DirectoryUnavailableException ex)
         {
-            throw new ProvisioningException(FailureReasons.DirectoryUnavailable, "A scope group could not be read; nothing is deleted on a failed read.", ex.IsTransient, ex);
+            throw StateFailures.FromDirectory(ex, "A scope group could not be read; nothing is deleted on a failed read.");
         }
 
         if (outOfScope is null)
@@ -659,15 +659,15 @@ public sealed class UserConverger(
         }
 
         var why = $"disabled since {mapping.DisabledSince:u}, past the {options.DisabledGraceDays}-day grace period";
-        if (!await gate.AcquireAsync(id, PlanActions.Delete, mapping.ScimId, why, run, cancellationToken))
+        if (!await gate.AcquireAsync(id, PlanAction.Delete, mapping.ScimId, why, run, cancellationToken))
         {
-            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            return Done(id, PlanActions.Stage, $"delete held: {why}; destructive threshold reached", decision, "delete");
+            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+            return Done(id, PlanAction.Stage, $"delete held: {why}; destructive threshold reached", decision, "delete");
         }
 
         if (run.DryRun)
         {
-            return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
+            return Done(id, PlanAction.Delete, why, decision, $"target {mapping.ScimId}");
         }
 
         var deleted = await scim.DeleteUserAsync(mapping.ScimId, mapping.TargetVersion, cancellationToken);
@@ -676,14 +676,14 @@ public sealed class UserConverger(
             // Changed on the target since it was disabled: by an admin, or by a rejoin that is reactivating the
             // user right now (it PATCHes active=true before it writes the row, so the row cannot tell yet). Only
             // a user still inactive on the target is deleted, and only at the version just read.
-            metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             var current = await scim.GetUserAsync(mapping.ScimId, cancellationToken: cancellationToken);
             if (current.Outcome != ScimOutcome.NotFound)
             {
                 EnsureSuccess(current, id, "read before delete");
                 if (TargetBoolean(current.Value!.Body, ScimAttributes.Active, mapping.ScimId) != false)
                 {
-                    return Done(id, PlanActions.Skip, "reactivated on the target while being purged; decided again at its next convergence", decision);
+                    return Done(id, PlanAction.Skip, "reactivated on the target while being purged; decided again at its next convergence", decision);
                 }
 
                 deleted = await scim.DeleteUserAsync(mapping.ScimId, current.Value.Version, cancellationToken);
@@ -719,9 +719,9 @@ public sealed class UserConverger(
             }
         }
 
-        metrics.Deletes.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Deletes.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         EngineLog.Deleted(logger, id, mapping.ScimId, why);
-        return Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}");
+        return Done(id, PlanAction.Delete, why, decision, $"target {mapping.ScimId}");
     }
 
     /// <summary>A string attribute of a target resource. The target answering another JSON type there (a number,
@@ -795,7 +795,7 @@ public sealed class UserConverger(
         foreach (var (resource, mapping, changed, current) in drifted)
         {
             var detail = Paths(changed);
-            EngineLog.Drift(logger, ObjectKinds.User, mapping.ObjectId, mapping.ScimId, detail);
+            EngineLog.Drift(logger, ObjectKind.User, mapping.ObjectId, mapping.ScimId, detail);
             if (options.RemediateUserDrift && !dryRun)
             {
                 // One user's failure (its row raced with its own convergence, the target refused the PATCH)
@@ -807,37 +807,37 @@ public sealed class UserConverger(
                     if (patched is not null)
                     {
                         await store.SaveUserAsync(mapping with { TargetVersion = patched.Version ?? mapping.TargetVersion }, cancellationToken);
-                        metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                        metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
                     }
 
-                    operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Update, "drift on the target put back", detail));
+                    operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Update, "drift on the target put back", detail));
                 }
                 catch (StateConflictException)
                 {
                     // The row was written since the listing (a convergence of this user): that convergence holds the
                     // newer truth; the next reconcile compares again.
-                    operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "drift not put back: the row changed meanwhile; compared again at the next reconcile", detail));
+                    operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "drift not put back: the row changed meanwhile; compared again at the next reconcile", detail));
                 }
                 catch (ProvisioningException ex)
                 {
-                    failures?.Add(new ObjectFailure(ObjectKinds.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}"));
+                    failures?.Add(new ObjectFailure(ObjectKind.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}"));
                 }
                 catch (RequestFailedException ex) when (ex.Status != 400)
                 {
-                    failures?.Add(new ObjectFailure(ObjectKinds.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode})."));
+                    failures?.Add(new ObjectFailure(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(StateFailures.FromTable(ex))));
                 }
             }
             else
             {
-                operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "changed on the target outside this connector", detail));
+                operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "changed on the target outside this connector", detail));
             }
         }
 
         // Only a listing of every target user shows that one is missing; a chunk of it shows nothing of the kind.
         foreach (var mapping in managed.Values.Where(m => (listing?.CoversEverything ?? true) && !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
         {
-            EngineLog.Drift(logger, ObjectKinds.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
-            operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));
+            EngineLog.Drift(logger, ObjectKind.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
+            operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));
         }
 
         return operations;
@@ -853,7 +853,7 @@ public sealed class UserConverger(
         var waiting = await store.ListPendingAsync(objectId, cancellationToken);
         var result = waiting
             .Where(w => TableKeys.IsValid(w.Id))
-            .Select(w => new FollowUp(w.Kind == ObjectKinds.Group ? WorkItemKind.Group : WorkItemKind.User, w.Id, w.Kind == ObjectKinds.Group ? "member provisioned" : "manager provisioned"))
+            .Select(w => new FollowUp(w.Kind == ObjectKind.Group ? WorkItemKind.Group : WorkItemKind.User, w.Id, w.Kind == ObjectKind.Group ? "member provisioned" : "manager provisioned"))
             .ToList();
         if (wasLeaver)
         {
@@ -898,7 +898,7 @@ public sealed class UserConverger(
             return;
         }
 
-        await store.AddPendingAsync(after, ObjectKinds.User, objectId, cancellationToken);
+        await store.AddPendingAsync(after, ObjectKind.User, objectId, cancellationToken);
         if (await store.GetUserAsync(after, cancellationToken) is { IsProvisioned: true })
         {
             throw new StateConflictException($"Manager {after} of user {objectId} was provisioned while the user was being converged.");
@@ -909,7 +909,7 @@ public sealed class UserConverger(
     {
         if (!string.Equals(before, after, StringComparison.Ordinal) && before is not null && TableKeys.IsValid(before))
         {
-            await store.RemovePendingAsync(before, ObjectKinds.User, objectId, cancellationToken);
+            await store.RemovePendingAsync(before, ObjectKind.User, objectId, cancellationToken);
         }
     }
 
@@ -930,14 +930,13 @@ public sealed class UserConverger(
 
     private async Task<UserOutcome> FailFromResultAsync(UserMapping? existing, string id, ScimOutcome outcome, ScimError? error, string what, RunContext run, UserDecision decision, CancellationToken cancellationToken)
     {
-        if (outcome is ScimOutcome.InvalidValue or ScimOutcome.Permanent or ScimOutcome.Uniqueness)
+        if (!ScimFailures.IsRefusal(outcome, ObjectKind.User))
         {
-            var reason = outcome == ScimOutcome.Uniqueness ? FailureReasons.UserNameTaken : outcome == ScimOutcome.InvalidValue ? FailureReasons.TargetRejectedValue : FailureReasons.Permanent;
-            return await FailPermanentAsync(existing, id, reason, $"The target refused the {what}{Detail(error)}.", run, decision, cancellationToken);
+            throw ScimFailures.For(outcome, error, ObjectKind.User, id, what, metrics);
         }
 
-        ThrowFor(outcome, error, id, what);
-        return null!; // unreachable: ThrowFor always throws here
+        var (reason, _) = ScimFailures.Classify(outcome, ObjectKind.User);
+        return await FailPermanentAsync(existing, id, reason, $"The target refused the {what}{ScimFailures.Detail(error)}.", run, decision, cancellationToken);
     }
 
     /// <summary>A failure retrying cannot fix: stored on the row (so status shows it), then thrown for the host.</summary>
@@ -945,11 +944,11 @@ public sealed class UserConverger(
     {
         if (run.DryRun)
         {
-            return Done(id, PlanActions.Fail, message, decision, reason);
+            return Done(id, PlanAction.Fail, message, decision, reason);
         }
 
         await RecordErrorAsync(id, $"{reason}: {message}", cancellationToken);
-        metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         throw new ProvisioningException(reason, message, isTransient: false);
     }
 
@@ -978,25 +977,8 @@ public sealed class UserConverger(
         }
     }
 
-    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what, string? context = null)
-    {
-        var (reason, transient) = outcome switch
-        {
-            ScimOutcome.Throttled => (FailureReasons.Throttled, true),
-            ScimOutcome.Transient => (FailureReasons.TargetUnavailable, true),
-            ScimOutcome.Unauthorized => (FailureReasons.TargetUnauthorized, true),
-            ScimOutcome.VersionConflict => (FailureReasons.VersionConflicts, true),
-            ScimOutcome.InvalidValue => (FailureReasons.TargetRejectedValue, false),
-            ScimOutcome.Uniqueness => (FailureReasons.UserNameTaken, false),
-            _ => (FailureReasons.Permanent, false),
-        };
-        if (outcome == ScimOutcome.Throttled)
-        {
-            metrics.Throttles.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-        }
-
-        throw new ProvisioningException(reason, $"The target answered the {what} of user {objectId} with {outcome}{Detail(error)}.{context}", transient);
-    }
+    private void ThrowFor(ScimOutcome outcome, ScimError? error, string objectId, string what, string? context = null) =>
+        throw ScimFailures.For(outcome, error, ObjectKind.User, objectId, what, metrics, context);
 
     private void EnsureSuccess(ScimResult<ScimResource> result, string objectId, string what)
     {
@@ -1014,18 +996,13 @@ public sealed class UserConverger(
         }
     }
 
-    private static string Detail(ScimError? error) =>
-        error is null ? "" : $" ({error.Status}{(error.ScimType is null ? "" : " " + error.ScimType)}: {Shorten(error.Detail)})";
-
-    private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
-
     private double? Lag(UserRequest request) => request.SeenAt is { } seen ? Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds) : null;
 
     private void RecordLag(UserRequest request)
     {
         if (Lag(request) is { } seconds)
         {
-            metrics.Lag.Record(seconds, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.Lag.Record(seconds, ProvisioningMetrics.Kind(ObjectKind.User));
         }
     }
 
@@ -1034,6 +1011,6 @@ public sealed class UserConverger(
 
     private static string Paths(IEnumerable<string> paths) => AttributeMapper.Paths(paths);
 
-    private static UserOutcome Done(string id, string action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
-        new(id, action, [new PlannedOperation(ObjectKinds.User, id, action, reason, detail)], followUps ?? [], decision);
+    private static UserOutcome Done(string id, PlanAction action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
+        new(id, action, [new PlannedOperation(ObjectKind.User, id, action, reason, detail)], followUps ?? [], decision);
 }

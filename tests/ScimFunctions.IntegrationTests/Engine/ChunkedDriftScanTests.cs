@@ -48,10 +48,10 @@ public sealed class ChunkedDriftScanTests(AzuriteFixture azurite) : IAsyncLifeti
 
         // Over the first cycle every edited user is reported once, in the run whose chunk listed it; the first
         // run's chunk (users 0-149) holds only the first.
-        var cycle = runs.Take(3).SelectMany(r => r.Summary.Operations).Where(o => o.Action == PlanActions.Drift).ToList();
+        var cycle = runs.Take(3).SelectMany(r => r.Summary.Operations).Where(o => o.Action == PlanAction.Drift).ToList();
         Assert.Equal(edited, cycle.Select(o => o.ObjectId).Order(StringComparer.Ordinal));
         Assert.All(cycle, o => Assert.Equal("title", o.Detail));
-        Assert.Equal(["u-003"], runs[0].Summary.Operations.Where(o => o.Action == PlanActions.Drift).Select(o => o.ObjectId));
+        Assert.Equal(["u-003"], runs[0].Summary.Operations.Where(o => o.Action == PlanAction.Drift).Select(o => o.ObjectId));
         Assert.Equal(0, h.ScimWrites);
     }
 
@@ -69,14 +69,14 @@ public sealed class ChunkedDriftScanTests(AzuriteFixture azurite) : IAsyncLifeti
         // 60 users: three pages and the inactive scan's. With 10 s a page and 60 s of budget one run lists them all.
         h.Tampering!.BeforeListPage = () => h.Time.Advance(PageTime);
         var whole = await h.Engine.ReconcileGroupsAsync();
-        var missing = Assert.Single(whole.Operations, o => o.Action == PlanActions.Drift);
+        var missing = Assert.Single(whole.Operations, o => o.Action == PlanAction.Drift);
         Assert.Equal("u-059", missing.ObjectId);
 
         // 30 s a page: two pages a run. The chunk that ends the listing did not start it, so it proves nothing missing.
         h.Tampering.BeforeListPage = () => h.Time.Advance(TimeSpan.FromSeconds(30));
         var first = await h.Engine.ReconcileGroupsAsync();
         var second = await h.Engine.ReconcileGroupsAsync();
-        Assert.DoesNotContain(first.Operations, o => o.Action == PlanActions.Drift);
-        Assert.DoesNotContain(second.Operations, o => o.Action == PlanActions.Drift);
+        Assert.DoesNotContain(first.Operations, o => o.Action == PlanAction.Drift);
+        Assert.DoesNotContain(second.Operations, o => o.Action == PlanAction.Drift);
     }
 }
