@@ -11,6 +11,7 @@ using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning;
 
@@ -74,8 +75,8 @@ public static class ProvisioningRegistration
         services.TryAddSingleton<StagedActionReview>();
         services.TryAddSingleton<DisabledUserPurge>();
         services.TryAddSingleton<GroupReconciler>();
-        services.TryAddSingleton<DriftScan>();
         services.TryAddSingleton<SubscriptionKeeper>();
+        services.AddHistory();
         services.TryAddSingleton(provider => new DeltaSweeper(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<WorkQueue>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<DeltaSweeper>>(),
@@ -91,7 +92,7 @@ public static class ProvisioningRegistration
     {
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            return new TableServiceClient(options.ConnectionString);
+            return new TableServiceClient(options.ConnectionString, StateClientOptions.Create());
         }
 
         if (options.TableServiceUri is null)
@@ -102,6 +103,6 @@ public static class ProvisioningRegistration
         var credential = string.IsNullOrWhiteSpace(options.ClientId)
             ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
-        return new TableServiceClient(options.TableServiceUri, credential);
+        return new TableServiceClient(options.TableServiceUri, credential, StateClientOptions.Create());
     }
 }

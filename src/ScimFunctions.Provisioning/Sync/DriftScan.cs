@@ -14,7 +14,7 @@ namespace ScimFunctions.Provisioning.Sync;
 /// the position after each page it handed over, and the next run goes on from there; when the listing is done the
 /// position is removed and the next run starts at the beginning. Position row: the cursors table, partition
 /// <c>checkpoint</c>, row <c>drift</c>.</summary>
-public sealed class DriftScan(StateStore store, IScimClient scim, SyncOptions options, TimeProvider time, ILogger<DriftScan> logger)
+public sealed class DriftScan(StateStore store, IScimClient scim, SyncOptions options, TimeProvider time, ILogger logger)
 {
     public const string CursorName = "drift";
     private const string Partition = "checkpoint";

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -15,8 +16,9 @@ public sealed class GroupReconciler(
     GroupConverger groups,
     SyncOptions options,
     ConfiguredEntitlements entitlements,
+    TimeProvider time,
     ILogger<GroupReconciler> logger,
-    DriftScan drift)
+    HistoryRecorder history)
 {
     /// <summary>Reports drift on managed users (and puts it back with Sync__RemediateUserDrift), then for every
     /// known group compares the target's members with the desired set (If-None-Match, so an untouched group
@@ -37,11 +39,14 @@ public sealed class GroupReconciler(
         try
         {
             var failures = new List<ObjectFailure>();
-            var listing = await drift.StartAsync(dryRun, cancellationToken);
-            foreach (var operation in await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken))
+            var listing = await new DriftScan(store, scim, options, time, logger).StartAsync(dryRun, cancellationToken);
+            var drifts = await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken);
+            foreach (var drift in drifts)
             {
-                summary.Note(operation);
+                summary.Note(drift);
             }
+
+            await history.OperationsAsync(dryRun ? [] : drifts, HistoryTrigger.Reconcile, cancellationToken);
 
             foreach (var failure in failures)
             {
@@ -70,7 +75,7 @@ public sealed class GroupReconciler(
         {
             try
             {
-                var outcome = await groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct);
+                var outcome = await history.GroupAsync(HistoryTrigger.Reconcile, run, index, () => groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct), ct);
                 if (outcome.MembersAdded + outcome.MembersRemoved > 0)
                 {
                     var detail = $"+{outcome.MembersAdded} -{outcome.MembersRemoved} members";
