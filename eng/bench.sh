@@ -3,6 +3,8 @@
 #   eng/bench.sh [users]        default 2000: every section
 #   eng/bench.sh worker-start   only the worker start-up figures
 #   eng/bench.sh scale [sizes]  only the scale figures (default 1000 10000 50000 users; 50k takes a while)
+#   eng/bench.sh latency [changes] [burst]  only the latency, burst (real time: 1,000 at 300/min is 3.3 min) and
+#                               per-work-item CPU/allocation figures (defaults 1000 and 1000)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 trap stop_started EXIT
@@ -11,6 +13,8 @@ BINDING=$(choose_service_bus_binding)
 dotnet build bench/ScimFunctions.Benchmarks -c Release -p:ServiceBusBinding="$BINDING" -nologo -clp:ErrorsOnly >/dev/null
 # The Functions app itself, for the worker start-up figures (started under the host double).
 dotnet build src/ScimFunctions -c Release -p:ServiceBusBinding="$BINDING" -nologo -clp:ErrorsOnly >/dev/null
+# The emulator's own build, run in its own process for the per-work-item CPU figures.
+export SCIMFN_EMULATOR_DLL="$ROOT/tests/GenesysScimEmulator/bin/Release/net10.0/GenesysScimEmulator.dll"
 export SCIMFN_APP_DIRECTORY="$ROOT/src/ScimFunctions/bin/Release/net10.0" SCIMFN_SAMPLE_SETTINGS="$ROOT/local.settings.sample.json"
 start_azurite >/dev/null
 if [ $# -eq 0 ]; then set -- 2000; fi

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ScimFunctions.Provisioning;
 using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
 
@@ -17,9 +18,19 @@ internal sealed class BenchEngine : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    private BenchEngine(ServiceProvider services) => _services = services;
+    private BenchEngine(ServiceProvider services, string tablePrefix)
+    {
+        _services = services;
+        TablePrefix = tablePrefix;
+    }
 
-    public static BenchEngine Build(IScimClient scim, IDirectorySource directory, TableServiceClient tables, string tablePrefix, int parallelism = 4)
+    public string TablePrefix { get; }
+
+    /// <summary>The container, for the function classes the latency figures drive (ProvisionObject, the webhook).</summary>
+    public IServiceProvider Services => _services;
+
+    /// <param name="queue">Where the engine's sweeps and follow-ups go (the latency figures' in-memory queue).</param>
+    public static BenchEngine Build(IScimClient scim, IDirectorySource directory, TableServiceClient tables, string tablePrefix, int parallelism = 4, WorkQueue? queue = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -36,10 +47,15 @@ internal sealed class BenchEngine : IDisposable
         services.AddSingleton(scim);
         services.AddSingleton(directory);
         services.AddSingleton(tables);
+        if (queue is not null)
+        {
+            services.AddSingleton(queue);
+        }
+
         services.AddProvisioningEngine(configuration);
         var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
-        return new BenchEngine(provider);
+        return new BenchEngine(provider, tablePrefix);
     }
 
     public Task<SyncSummary> SyncAsync(bool dryRun) => _services.GetRequiredService<FullSync>().SyncAsync(dryRun);

@@ -24,6 +24,16 @@ if (args is ["scale", .. var sizes])
     return;
 }
 
+if (args is ["latency", .. var figures])
+{
+    // eng/bench.sh latency [changes] [burst]: the latency, burst and per-item cost figures only.
+    var changes = figures.Length > 0 ? int.Parse(figures[0], CultureInfo.InvariantCulture) : 1_000;
+    await Latency.RunAsync(connection, changes);
+    await Latency.BurstAsync(connection, figures.Length > 1 ? int.Parse(figures[1], CultureInfo.InvariantCulture) : 1_000);
+    await Latency.CostPerItemAsync(connection, changes);
+    return;
+}
+
 var users = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
 
 Console.WriteLine($"ScimFunctions benchmarks — {users} users, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -32,6 +42,9 @@ Console.WriteLine();
 WebhookIntake();
 await ProvisioningCost(users, connection);
 await Scale.RunAsync(connection, [1_500, 6_000]);
+await Latency.RunAsync(connection, 1_000);
+await Latency.BurstAsync(connection, 1_000);
+await Latency.CostPerItemAsync(connection, 1_000);
 await WorkerStart.RunAsync();
 
 static void WebhookIntake()
