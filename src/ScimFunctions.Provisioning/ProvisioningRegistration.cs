@@ -56,14 +56,7 @@ public static class ProvisioningRegistration
         });
         services.AddHostedService(provider => new EntitlementGroupCheck(provider.GetRequiredService<EntitlementHolder>().Resolver, EngineLogger(provider)));
         services.TryAddSingleton(provider => new DestructiveGate(provider.GetRequiredService<StateStore>(), provider.GetRequiredService<ThresholdOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
-        services.TryAddSingleton(provider => new UserConverger(
-            provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
-            provider.GetRequiredService<AttributeMapper>(), provider.GetRequiredService<ScopeEvaluator>(), provider.GetRequiredService<DestructiveGate>(),
-            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider),
-            provider.GetRequiredService<EntitlementHolder>().Resolver));
-        services.TryAddSingleton(provider => new GroupConverger(
-            provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
-            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)));
+        services.AddConvergers(provider => provider.GetRequiredService<EntitlementHolder>().Resolver);
         services.TryAddSingleton(provider => provider.GetService<IGraphSubscriptions>() is { } graph
             ? new SubscriptionKeeperHolder(new SubscriptionKeeper(provider.GetRequiredService<StateStore>(), graph, provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), EngineLogger(provider)))
             : new SubscriptionKeeperHolder(null));

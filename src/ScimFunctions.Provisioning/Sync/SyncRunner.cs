@@ -56,8 +56,7 @@ public sealed class SyncRunner(
         var gate = new DestructiveGate(store, options.Threshold, time, engineLogger);
         var rules = EntitlementRules.Parse(options.Entitlements);
         var entitlements = rules.IsEmpty ? null : new EntitlementResolver(rules, directory, time, options.Scope.GroupCacheSeconds);
-        var users = new UserConverger(store, directory, scim, mapper, scope, gate, options, metrics, time, engineLogger, entitlements);
-        var groups = new GroupConverger(store, directory, scim, options, metrics, time, engineLogger);
+        var (users, groups) = ConvergerRegistration.Build(store, directory, scim, mapper, scope, gate, options, metrics, time, loggers, entitlements);
         var keeper = graphSubscriptions is null ? null : new SubscriptionKeeper(store, graphSubscriptions, options, time, engineLogger);
         return new SyncRunner(store, directory, scim, users, groups, scope, options, time, loggers.CreateLogger<SyncRunner>(), keeper, entitlements);
     }
