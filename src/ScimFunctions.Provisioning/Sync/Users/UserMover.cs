@@ -116,7 +116,14 @@ public sealed class UserMover(
     {
         var mapping = call.Existing!;
         var (id, desired, cancellationToken) = (call.Id, call.Desired, call.CancellationToken);
-        if (!call.Run.DryRun && await store.GetUserAsync(id, cancellationToken) is { } fresh && fresh.ETag != mapping.ETag)
+        Task<UserOutcome> Report() => rows.FailPermanentAsync(call, FailureReasons.TargetUserDeleted,
+            $"Target user {mapping.ScimId} was deleted on the target outside this connector; Sync__RecreateDeletedTargetUsers is false, so it is reported, not recreated.");
+        if (call.Run.DryRun)
+        {
+            return options.RecreateDeletedTargetUsers ? call.Done(PlanActions.Recreate, "deleted on the target outside this connector", call.Decision()) : await Report();
+        }
+
+        if (await store.GetUserAsync(id, cancellationToken) is { } fresh && fresh.ETag != mapping.ETag)
         {
             // The row changed since it was read (PurgeDisabled deleted this leaver in the meantime): the target
             // user is gone for a known reason, so decide again from the row as it is now (a rejoin: a new joiner).
@@ -125,13 +132,7 @@ public sealed class UserMover(
 
         if (!options.RecreateDeletedTargetUsers)
         {
-            return await rows.FailPermanentAsync(call, FailureReasons.TargetUserDeleted,
-                $"Target user {mapping.ScimId} was deleted on the target outside this connector; Sync__RecreateDeletedTargetUsers is false, so it is reported, not recreated.");
-        }
-
-        if (call.Run.DryRun)
-        {
-            return call.Done(PlanActions.Recreate, "deleted on the target outside this connector", call.Decision());
+            return await Report();
         }
 
         var created = await scim.CreateUserAsync(ScimProjection.BuildCreateBody(desired, mapper), cancellationToken);

@@ -193,6 +193,28 @@ public sealed class UserDecisionTests
         Assert.StartsWith(FailureReasons.TargetUserDeleted, (await h.RowAsync(Ada)).LastError, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("true", PlanActions.Recreate)]
+    [InlineData("false", PlanActions.Fail)]
+    public async Task Plan_TargetUserDeleted_SaysRecreateOrReport_AndWritesNothing(string recreate, string action)
+    {
+        using var h = new ConvergerHarness(new() { ["Sync:RecreateDeletedTargetUsers"] = recreate });
+        h.Directory.Put(Person(Ada, "ada@contoso.com"));
+        await h.ConvergeAsync(Ada);
+        // A row from before the stored projection: only a read of the target can tell the plan it is gone.
+        var before = await h.Store.SaveUserAsync((await h.RowAsync(Ada)) with { Projection = null, ProjectionHash = null });
+        h.Target.DeleteUserBehindTheConnector(before.ScimId!);
+        h.Directory.Put(Person(Ada, "ada@contoso.com", title: "Lead"));
+        h.Target.Calls.Clear();
+
+        var outcome = await h.ConvergeAsync(Ada, new RunContext(dryRun: true));
+
+        Assert.Equal(action, outcome.Action);
+        Assert.Equal(["get user"], h.Target.Calls);
+        Assert.Empty(h.Target.Users);
+        Assert.Equal(before.ETag, (await h.RowAsync(Ada)).ETag);
+    }
+
     // ---------------- leaving ----------------
 
     [Fact]
