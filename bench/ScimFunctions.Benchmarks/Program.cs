@@ -8,7 +8,6 @@ using GenesysScimEmulator;
 using ScimFunctions.Benchmarks;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
-using ScimFunctions.Provisioning.Sync;
 
 // Figures, not verdicts: request and write counts are exact; times depend on the machine.
 if (args is ["worker-start"])
@@ -84,7 +83,7 @@ static async Task ProvisioningCost(int users, string connection)
 
     using var scim = BenchTarget.Client(emulator);
     var source = DirectorySources.Snapshot(snapshot, Path.Combine(directory.FullName, "state"));
-    var runner = SyncRunner.Create(scim, source, tables, new SyncOptions { Parallelism = 4 }, tablePrefix: prefix);
+    using var runner = BenchEngine.Build(scim, source, tables, prefix);
 
     Console.WriteLine("   round                          created updated disabled unchanged  SCIM req  SCIM writes  Table writes   req/user   seconds");
     async Task<long> Round(string name, Action change)

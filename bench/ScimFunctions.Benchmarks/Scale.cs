@@ -57,7 +57,7 @@ internal static class Scale
             var tables = new TableServiceClient(connection, tableOptions);
             using var scim = BenchTarget.Client(emulator);
             var source = DirectorySources.Snapshot(snapshot, Path.Combine(directory.FullName, "state"));
-            var runner = SyncRunner.Create(scim, source, tables, new SyncOptions { Parallelism = 4 }, tablePrefix: "Scale" + Guid.NewGuid().ToString("N")[..8]);
+            using var runner = BenchEngine.Build(scim, source, tables, "Scale" + Guid.NewGuid().ToString("N")[..8]);
 
             async Task<(SyncSummary Summary, double Seconds, double PeakMiB)> Measure()
             {
@@ -101,7 +101,7 @@ internal static class Scale
     /// daily churn. Measured rounds, multiplied by their schedules: 96 full scans a day for the naive one; for
     /// this connector the churn's own requests plus ReconcileGroups (hourly, `0 15 * * * *`), whose drift scan
     /// lists the target's users too. DeltaSweep reads Graph only.</summary>
-    private static async Task BaselineAsync(RunningEmulator emulator, ScimClient scim, SyncRunner runner, Company company, string snapshot)
+    private static async Task BaselineAsync(RunningEmulator emulator, ScimClient scim, BenchEngine runner, Company company, string snapshot)
     {
         long Requests() => emulator.State.Counters.Total - emulator.State.Counters.Count("POST", "token");
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.ComponentModel.DataAnnotations;
-using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
+using ScimFunctions.Provisioning;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
@@ -113,23 +111,9 @@ internal sealed class EngineSettingsResolver(CliSettings options, IConfiguration
 
     private void Validate(IConfiguration merged, bool connected, bool graph)
     {
+        // The components' own validators (the ones their registrations run at start), so the messages are the same.
         var failures = new List<string>();
-        var state = merged.GetSection(StateOptions.Section).Get<StateOptions>() ?? new StateOptions();
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(state, new ValidationContext(state), results, validateAllProperties: true);
-        failures.AddRange(results.Select(r => r.ErrorMessage ?? "Invalid State setting."));
-        if (!string.IsNullOrWhiteSpace(state.ConnectionString))
-        {
-            try
-            {
-                _ = new TableServiceClient(state.ConnectionString);
-            }
-            catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
-            {
-                // The parser's message can quote a fragment of the string, which may hold the account key.
-                failures.Add($"Setting {StateOptions.Section}__{nameof(StateOptions.ConnectionString)} is not a storage connection string: give UseDevelopmentStorage=true, an account connection string, or a table service URI.");
-            }
-        }
+        failures.AddRange(new StateOptionsValidator().Failures(merged.GetSection(StateOptions.Section).Get<StateOptions>() ?? new StateOptions()));
 
         if (connected)
         {
@@ -141,19 +125,12 @@ internal sealed class EngineSettingsResolver(CliSettings options, IConfiguration
                 failures.Add($"{options.ScimToken.Names} is not used for --target genesys yet: give {options.GenesysClientId.Names} and {options.GenesysClientSecret.Names}.");
             }
 
-            failures.AddRange(ScimRegistration.Validate(scim));
+            failures.AddRange(new ScimOptionsValidator().Failures(scim));
         }
 
         if (graph)
         {
-            try
-            {
-                GraphOptionsValidator.ThrowIfInvalid(merged.GetSection(GraphOptions.Section).Get<GraphOptions>() ?? new GraphOptions());
-            }
-            catch (OptionsValidationException ex)
-            {
-                failures.AddRange(ex.Failures);
-            }
+            failures.AddRange(new GraphOptionsValidator().Failures(merged.GetSection(GraphOptions.Section).Get<GraphOptions>() ?? new GraphOptions()));
         }
 
         if (failures.Count > 0)

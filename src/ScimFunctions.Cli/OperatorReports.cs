@@ -38,7 +38,7 @@ internal static class OperatorReports
             output.WriteLine();
             output.WriteLine(Invariant($"Staged actions ({status.Staged.Count}); release with 'scimfn staged release' or drop with 'scimfn staged discard':"));
             SyncReport.WriteTable(output, ["OBJECT", "ACTION", "STAGED", "REASON"],
-                status.Staged.Select(s => new[] { s.ObjectId, s.Action, When(s.StagedAt, now), s.Reason }).ToList());
+                status.Staged.Select(s => new[] { s.ObjectId, s.Action.ToWireName(), When(s.StagedAt, now), s.Reason }).ToList());
         }
 
         if (status.Failures.Count > 0)
@@ -46,7 +46,7 @@ internal static class OperatorReports
             output.WriteLine();
             output.WriteLine(Invariant($"Failed objects ({status.Failures.Count}), latest first:"));
             SyncReport.WriteTable(output, ["KIND", "OBJECT", "WHEN", "LAST ERROR"],
-                status.Failures.Select(f => new[] { f.ObjectKind, f.ObjectId, When(f.At, now), f.Error }).ToList());
+                status.Failures.Select(f => new[] { f.ObjectKind.ToWireName(), f.ObjectId, When(f.At, now), f.Error }).ToList());
         }
     }
 
@@ -90,7 +90,7 @@ internal static class OperatorReports
         output.WriteLine();
         output.WriteLine("Would do:");
         SyncReport.WriteTable(output, ["ACTION", "REASON", "DETAIL"],
-            explanation.Operations.Select(o => new[] { o.Action, SyncReport.Cell(o.Reason, 100), SyncReport.Cell(o.Detail, 100) }).ToList());
+            explanation.Operations.Select(o => new[] { o.Action.ToWireName(), SyncReport.Cell(o.Reason, 100), SyncReport.Cell(o.Detail, 100) }).ToList());
 
         if (explanation.Projection is { Count: > 0 } projection)
         {

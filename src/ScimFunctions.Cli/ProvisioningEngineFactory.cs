@@ -78,7 +78,16 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
                 }
             }
 
-            return new ProvisioningEngine(provider, provider.GetRequiredService<SyncRunner>(), provider.GetRequiredService<IScimClient>(), provider.GetRequiredService<IDirectorySource>(), requestLog, time);
+            return new ProvisioningEngine(
+                provider,
+                provider.GetRequiredService<FullSync>(),
+                provider.GetRequiredService<OperatorQueries>(),
+                provider.GetRequiredService<StagedActionReview>(),
+                provider.GetRequiredService<WorkItemProcessor>(),
+                provider.GetRequiredService<IScimClient>(),
+                provider.GetRequiredService<IDirectorySource>(),
+                requestLog,
+                time);
         }
         catch
         {
@@ -87,7 +96,18 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
     }
 
-    private sealed class ProvisioningEngine(ServiceProvider provider, SyncRunner runner, IScimClient scim, IDirectorySource directory, ScimRequestLog requestLog, TimeProvider time) : IScimfnEngine
+    /// <summary>Each command reaches the engine class that does its job: sync, explain and status, staged actions,
+    /// one work item (provision).</summary>
+    private sealed class ProvisioningEngine(
+        ServiceProvider provider,
+        FullSync fullSync,
+        OperatorQueries queries,
+        StagedActionReview staged,
+        WorkItemProcessor workItems,
+        IScimClient scim,
+        IDirectorySource directory,
+        ScimRequestLog requestLog,
+        TimeProvider time) : IScimfnEngine
     {
         public async Task<ProvisionReport> ProvisionUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
         {
@@ -141,14 +161,14 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
             return new ProvisionReport(id, id, steps, notRun, requestLog.Stop());
         }
 
-        /// <summary>One object through <see cref="SyncRunner.ProcessWorkItemAsync"/>, the function's own path. A
+        /// <summary>One object through <see cref="WorkItemProcessor.ProcessWorkItemAsync"/>, the function's own path. A
         /// permanent failure is on the row as the engine stores it; a transient one is for the operator to run again.</summary>
         private async Task<IReadOnlyList<FollowUp>> RunAsync(WorkItemKind kind, string objectId, List<ProvisionStep> steps, CancellationToken cancellationToken)
         {
             var item = new WorkItem(kind, objectId, WorkItemChangeTypes.Updated, null, null, time.GetUtcNow(), WorkItemSources.Cli);
-            var result = await runner.ProcessWorkItemAsync(item, cancellationToken: cancellationToken);
+            var result = await workItems.ProcessWorkItemAsync(item, cancellationToken: cancellationToken);
 
-            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKinds.User : ObjectKinds.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
+            steps.Add(new ProvisionStep(kind == WorkItemKind.User ? ObjectKind.User : ObjectKind.Group, objectId, result.Status, result.Reason, result.Description, result.Operations));
             return result.FollowUps;
         }
 
@@ -180,16 +200,16 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         }
 
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default) =>
-            runner.SyncAsync(dryRun, progress, cancellationToken);
+            fullSync.SyncAsync(dryRun, progress, cancellationToken);
 
         public Task<UserExplanation> ExplainAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default) =>
-            runner.ExplainAsync(idOrUserPrincipalName, cancellationToken);
+            queries.ExplainAsync(idOrUserPrincipalName, cancellationToken);
 
-        public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default) => runner.GetStatusAsync(cancellationToken);
+        public Task<SyncStatus> GetStatusAsync(CancellationToken cancellationToken = default) => queries.GetStatusAsync(cancellationToken);
 
-        public Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default) => runner.ReleaseStagedAsync(cancellationToken);
+        public Task<SyncSummary> ReleaseStagedAsync(CancellationToken cancellationToken = default) => staged.ReleaseStagedAsync(cancellationToken);
 
-        public Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default) => runner.DiscardStagedAsync(cancellationToken);
+        public Task<SyncSummary> DiscardStagedAsync(CancellationToken cancellationToken = default) => staged.DiscardStagedAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => provider.DisposeAsync();
     }

@@ -33,16 +33,16 @@ internal sealed partial class ScimfnCommands
                 var report = groupId is null
                     ? await engine.ProvisionUserAsync(userQuery!, ct)
                     : await engine.ProvisionGroupAsync(groupId, ct);
-                return WriteProvision(report, groupId is null ? ObjectKinds.User : ObjectKinds.Group, parseResult.GetValue(_json));
+                return WriteProvision(report, groupId is null ? ObjectKind.User : ObjectKind.Group, parseResult.GetValue(_json));
             }, cancellationToken);
         });
         return command;
     }
 
-    private int WriteProvision(ProvisionReport report, string kind, bool json)
+    private int WriteProvision(ProvisionReport report, ObjectKind kind, bool json)
     {
         var problem = report.ObjectId is null
-            || report.Steps.Any(s => s.Status != WorkItemStatus.Done || s.Operations.Any(o => o.Action is PlanActions.Fail or PlanActions.Stage));
+            || report.Steps.Any(s => s.Status != WorkItemStatus.Done || s.Operations.Any(o => o.Action is PlanAction.Fail or PlanAction.Stage));
         if (json)
         {
             _context.Output.WriteLine(JsonSerializer.Serialize(new
@@ -69,15 +69,15 @@ internal sealed partial class ScimfnCommands
 
         if (report.ObjectId is null)
         {
-            _context.Output.WriteLine($"{kind} '{report.Query}' is not found in the directory; nothing was done.");
+            _context.Output.WriteLine($"{kind.ToWireName()} '{report.Query}' is not found in the directory; nothing was done.");
             return CliExitCodes.NotConverged;
         }
 
-        _context.Output.WriteLine($"Provisioned {kind} {report.ObjectId}{(report.Query == report.ObjectId ? "" : $" ({report.Query})")}:");
+        _context.Output.WriteLine($"Provisioned {kind.ToWireName()} {report.ObjectId}{(report.Query == report.ObjectId ? "" : $" ({report.Query})")}:");
         SyncReport.WriteTable(_context.Output, ["KIND", "OBJECT", "RESULT", "ACTION", "REASON"],
             report.Steps.SelectMany(s => s.Status == WorkItemStatus.Done
-                ? s.Operations.Select(o => new[] { o.ObjectKind, o.ObjectId, "done", o.Action, o.Reason })
-                : [[s.ObjectKind, s.ObjectId, s.Status.ToString().ToLowerInvariant(), s.Reason ?? "", s.Description ?? ""]]).ToList());
+                ? s.Operations.Select(o => new[] { o.ObjectKind.ToWireName(), o.ObjectId, "done", o.Action.ToWireName(), o.Reason })
+                : [[s.ObjectKind.ToWireName(), s.ObjectId, s.Status.ToString().ToLowerInvariant(), s.Reason ?? "", s.Description ?? ""]]).ToList());
         _context.Output.WriteLine(Invariant($"SCIM: {report.ScimRequests.Count} requests"));
         foreach (var request in report.ScimRequests)
         {

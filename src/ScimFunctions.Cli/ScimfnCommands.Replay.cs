@@ -53,7 +53,7 @@ internal sealed partial class ScimfnCommands
             {
                 var status = await engine.GetStatusAsync(ct);
                 var users = status.Failures
-                    .Where(f => f.ObjectKind == ObjectKinds.User && (filter.ObjectId is null || string.Equals(f.ObjectId, filter.ObjectId, StringComparison.OrdinalIgnoreCase)))
+                    .Where(f => f.ObjectKind == ObjectKind.User && (filter.ObjectId is null || string.Equals(f.ObjectId, filter.ObjectId, StringComparison.OrdinalIgnoreCase)))
                     .ToList();
                 if (dry || users.Count == 0)
                 {

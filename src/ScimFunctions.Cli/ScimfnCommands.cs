@@ -104,7 +104,7 @@ internal sealed partial class ScimfnCommands
                 OperatorReports.WriteExplanation(_context.Output, explanation);
             }
 
-            return explanation.Operations.Any(o => o.Action == PlanActions.Fail) ? CliExitCodes.NotConverged : CliExitCodes.Converged;
+            return explanation.Operations.Any(o => o.Action == PlanAction.Fail) ? CliExitCodes.NotConverged : CliExitCodes.Converged;
         }, cancellationToken));
         return command;
     }
@@ -131,7 +131,7 @@ internal sealed partial class ScimfnCommands
             _context.Output.WriteLine($"Discarded {summary.Operations.Count} staged action(s); the hold is lifted.");
             foreach (var operation in summary.Operations)
             {
-                _context.Output.WriteLine($"  {operation.ObjectKind} {operation.ObjectId}: {operation.Reason}");
+                _context.Output.WriteLine($"  {operation.ObjectKind.ToWireName()} {operation.ObjectId}: {operation.Reason}");
             }
 
             return CliExitCodes.Converged;
@@ -184,7 +184,7 @@ internal sealed partial class ScimfnCommands
 
         if (showPlan && !json)
         {
-            var userIds = summary.Operations.Where(o => o.ObjectKind == ObjectKinds.User && o.Action != PlanActions.None).Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
+            var userIds = summary.Operations.Where(o => o.ObjectKind == ObjectKind.User && o.Action != PlanAction.None).Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
             SyncReport.WritePlanTable(_context.Output, summary, await engine.UserNamesAsync(userIds, cancellationToken));
             _context.Output.WriteLine();
         }

@@ -3,7 +3,7 @@ using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Cli;
 
-/// <summary>The engine as the commands use it (<see cref="SyncRunner"/>'s operator surface). The seam lets the
+/// <summary>The engine as the commands use it (<see cref="FullSync"/>, <see cref="OperatorQueries"/>, <see cref="StagedActionReview"/>, <see cref="WorkItemProcessor"/>). The seam lets the
 /// parser tests run every command, exit code and output without a target, a directory or Table Storage.</summary>
 internal interface IScimfnEngine : IAsyncDisposable
 {
@@ -48,7 +48,7 @@ internal interface IScimfnEngineFactory
 }
 
 /// <summary>One object <c>scimfn provision</c> converged, as the engine settled it.</summary>
-internal sealed record ProvisionStep(string ObjectKind, string ObjectId, WorkItemStatus Status, string? Reason, string? Description, IReadOnlyList<PlannedOperation> Operations);
+internal sealed record ProvisionStep(ObjectKind ObjectKind, string ObjectId, WorkItemStatus Status, string? Reason, string? Description, IReadOnlyList<PlannedOperation> Operations);
 
 /// <summary>What <c>scimfn provision</c> did and what it took.</summary>
 /// <param name="ObjectId">The object the query resolved to; null when the directory does not know it.</param>

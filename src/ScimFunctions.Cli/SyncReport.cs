@@ -17,7 +17,7 @@ internal static class SyncReport
     public static int ExitCode(SyncSummary summary) => summary.Failed > 0 || summary.Staged > 0 ? CliExitCodes.NotConverged : CliExitCodes.Converged;
 
     public static IEnumerable<PlannedOperation> StagedOperations(SyncSummary summary) =>
-        summary.Operations.Where(o => o.Action == PlanActions.Stage);
+        summary.Operations.Where(o => o.Action == PlanAction.Stage);
 
     public static void WriteHuman(TextWriter output, SyncSummary summary, string heading, TimeSpan elapsed)
     {
@@ -35,7 +35,7 @@ internal static class SyncReport
             output.WriteLine(Invariant($"  failed ({summary.Failed}):"));
             foreach (var failure in summary.Failures.Take(ListLimit))
             {
-                output.WriteLine($"    {failure.ObjectKind} {failure.ObjectId}: {failure.Reason}");
+                output.WriteLine($"    {failure.ObjectKind.ToWireName()} {failure.ObjectId}: {failure.Reason}");
             }
 
             WriteMore(output, summary.Failures.Count);
@@ -47,7 +47,7 @@ internal static class SyncReport
             var staged = StagedOperations(summary).ToList();
             foreach (var operation in staged.Take(ListLimit))
             {
-                output.WriteLine($"    {operation.ObjectKind} {operation.ObjectId}: {operation.Reason}{(operation.Detail is null ? "" : $" ({operation.Detail})")}");
+                output.WriteLine($"    {operation.ObjectKind.ToWireName()} {operation.ObjectId}: {operation.Reason}{(operation.Detail is null ? "" : $" ({operation.Detail})")}");
             }
 
             WriteMore(output, staged.Count);
@@ -67,11 +67,11 @@ internal static class SyncReport
     public static void WritePlanTable(TextWriter output, SyncSummary summary, IReadOnlyDictionary<string, string> userNames)
     {
         var rows = summary.Operations
-            .Where(o => o.Action != PlanActions.None)
-            .OrderBy(o => o.ObjectKind == "user" ? 0 : 1)
-            .ThenBy(o => o.Action, StringComparer.Ordinal)
+            .Where(o => o.Action != PlanAction.None)
+            .OrderBy(o => o.ObjectKind == ObjectKind.User ? 0 : 1)
+            .ThenBy(o => o.Action.ToWireName(), StringComparer.Ordinal)
             .ThenBy(o => userNames.GetValueOrDefault(o.ObjectId, o.ObjectId), StringComparer.Ordinal)
-            .Select(o => new[] { o.ObjectKind, o.ObjectKind == ObjectKinds.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectId, o.Action, Cell(o.Reason), Cell(DetailBeyondReason(o)) })
+            .Select(o => new[] { o.ObjectKind.ToWireName(), o.ObjectKind == ObjectKind.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectId, o.Action.ToWireName(), Cell(o.Reason), Cell(DetailBeyondReason(o)) })
             .ToList();
         if (rows.Count == 0)
         {
@@ -80,7 +80,7 @@ internal static class SyncReport
         }
 
         WriteTable(output, ["KIND", "OBJECT", "ACTION", "REASON", "DETAIL"], rows);
-        var unchanged = summary.Operations.Count(o => o.Action == PlanActions.None);
+        var unchanged = summary.Operations.Count(o => o.Action == PlanAction.None);
         output.WriteLine(Invariant($"{rows.Count} operations; {unchanged} objects unchanged."));
     }
 
@@ -154,7 +154,7 @@ internal static class SyncReport
             foreach (var failure in summary.Failures)
             {
                 json.WriteStartObject();
-                json.WriteString("kind", failure.ObjectKind);
+                json.WriteString("kind", failure.ObjectKind.ToWireName());
                 json.WriteString("id", failure.ObjectId);
                 json.WriteString("reason", failure.Reason);
                 json.WriteEndObject();
@@ -164,7 +164,7 @@ internal static class SyncReport
             WriteOperations(json, "stagedActions", StagedOperations(summary));
             if (dryRun)
             {
-                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanActions.None));
+                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanAction.None));
             }
 
             json.WriteEndObject();
@@ -179,9 +179,9 @@ internal static class SyncReport
         foreach (var operation in operations)
         {
             json.WriteStartObject();
-            json.WriteString("kind", operation.ObjectKind);
+            json.WriteString("kind", operation.ObjectKind.ToWireName());
             json.WriteString("id", operation.ObjectId);
-            json.WriteString("action", operation.Action);
+            json.WriteString("action", operation.Action.ToWireName());
             json.WriteString("reason", operation.Reason);
             if (operation.Detail is not null)
             {

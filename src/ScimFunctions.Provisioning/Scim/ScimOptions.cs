@@ -119,12 +119,14 @@ public sealed class ScimOptions
     }
 }
 
-/// <summary>Rules that span settings; every message names the setting to fix and never echoes a secret.</summary>
+/// <summary>Every check of the <c>Scim</c> settings (the attributes and the rules that span settings); every message
+/// names the setting to fix and never echoes a secret.</summary>
 public sealed class ScimOptionsValidator : IValidateOptions<ScimOptions>
 {
     public ValidateOptionsResult Validate(string? name, ScimOptions options)
     {
-        var failures = new List<string>();
+        // The attributes on ScimOptions first, then the rules that span settings: the one validator of this class.
+        var failures = OptionsChecks.DataAnnotations(options, "Invalid Scim setting.").ToList();
         var profileKnown = string.Equals(options.Profile, "genesys", StringComparison.OrdinalIgnoreCase)
             || string.Equals(options.Profile, "scim", StringComparison.OrdinalIgnoreCase);
         if (!profileKnown)

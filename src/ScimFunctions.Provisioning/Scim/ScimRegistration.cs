@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net.Http.Headers;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Configuration;
@@ -19,26 +18,13 @@ public static class ScimRegistration
     {
         services.AddOptions<ScimOptions>()
             .Bind(configuration.GetSection(ScimOptions.Section))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
         AddClient(services);
         return services;
     }
 
-    /// <summary>Every problem with <paramref name="options"/>, each naming its setting; empty when valid.</summary>
-    public static IReadOnlyList<string> Validate(ScimOptions options)
-    {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
-        var failures = results.Select(r => r.ErrorMessage ?? "Invalid Scim setting.").ToList();
-        var custom = new ScimOptionsValidator().Validate(null, options);
-        if (custom.Failed)
-        {
-            failures.AddRange(custom.Failures);
-        }
-
-        return failures;
-    }
+    /// <summary>Every problem with <paramref name="options"/>, each naming its setting; empty when valid (<see cref="ScimOptionsValidator"/>).</summary>
+    public static IReadOnlyList<string> Validate(ScimOptions options) => new ScimOptionsValidator().Failures(options);
 
     internal static ScimClient CreateStandalone(ScimOptions options, TimeProvider timeProvider, ILoggerFactory? loggerFactory, TableServiceClient? tables = null)
     {

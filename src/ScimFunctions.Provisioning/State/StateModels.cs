@@ -1,4 +1,5 @@
 using Azure;
+using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Provisioning.State;
 
@@ -84,7 +85,7 @@ public sealed record DeltaCursor(string Name, string? Link, DateTimeOffset? Upda
 
 /// <summary>A destructive action held back by the threshold, waiting for an operator.</summary>
 /// <param name="Action"><c>disable</c> or <c>delete</c>.</param>
-public sealed record StagedAction(string ObjectId, string Action, string Reason, DateTimeOffset StagedAt, string? ScimId);
+public sealed record StagedAction(string ObjectId, PlanAction Action, string Reason, DateTimeOffset StagedAt, string? ScimId);
 
 /// <summary>Set when the threshold trips: nothing destructive runs until an operator releases or discards.</summary>
 public sealed record DestructiveHold(DateTimeOffset Since, string Reason);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using ScimFunctions.Provisioning.Directory;
+using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Provisioning.State;
 
@@ -18,8 +19,8 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     /// ScimStagedActions, ScimCounters and ScimPending (main.bicep pre-creates all seven).</summary>
     public const string DefaultPrefix = "Scim";
 
-    private const string UserRow = "user";
-    private const string GroupRow = "group";
+    private const string UserRow = StateColumns.UserRow;
+    private const string GroupRow = StateColumns.GroupRow;
     private const int ChunkChars = 30_000; // a string property holds 64 KiB of UTF-16
     private const int MaxMemberChunks = 10;
     private const int MaxPendingChunks = 4;
@@ -73,9 +74,9 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async IAsyncEnumerable<UserKey> ListUserKeysAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(UsersTable, cancellationToken);
-        await foreach (var e in table.QueryAsync<TableEntity>(maxPerPage: 1000, select: ["PartitionKey", "ScimId", "State"], cancellationToken: cancellationToken))
+        await foreach (var e in table.QueryAsync<TableEntity>(maxPerPage: 1000, select: [nameof(TableEntity.PartitionKey), StateColumns.ScimId, StateColumns.State], cancellationToken: cancellationToken))
         {
-            yield return new UserKey(e.PartitionKey, e.GetString("ScimId"), Enum.TryParse<LifecycleState>(e.GetString("State"), out var s) ? s : LifecycleState.Failed);
+            yield return new UserKey(e.PartitionKey, e.GetString(StateColumns.ScimId), Enum.TryParse<LifecycleState>(e.GetString(StateColumns.State), out var s) ? s : LifecycleState.Failed);
         }
     }
 
@@ -126,33 +127,38 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     // ---------- pending (an object waiting for another to be provisioned) ----------
 
     /// <summary>Records that <paramref name="waiterKind"/> <paramref name="waiterId"/> waits for <paramref name="awaitedId"/>.</summary>
-    public async Task AddPendingAsync(string awaitedId, string waiterKind, string waiterId, CancellationToken cancellationToken = default)
+    public async Task AddPendingAsync(string awaitedId, ObjectKind waiterKind, string waiterId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(PendingTable, cancellationToken);
-        var entity = new TableEntity(TableKeys.Validate(awaitedId, "awaited object id"), TableKeys.Validate($"{waiterKind}-{waiterId}", "waiter key"))
+        var entity = new TableEntity(TableKeys.Validate(awaitedId, "awaited object id"), WaiterKey(waiterKind, waiterId))
         {
-            ["WaiterKind"] = waiterKind,
-            ["WaiterId"] = waiterId,
+            [StateColumns.WaiterKind] = waiterKind.ToWireName(),
+            [StateColumns.WaiterId] = waiterId,
         };
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         Interlocked.Increment(ref _writes);
     }
 
-    public async Task RemovePendingAsync(string awaitedId, string waiterKind, string waiterId, CancellationToken cancellationToken = default)
+    public async Task RemovePendingAsync(string awaitedId, ObjectKind waiterKind, string waiterId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(PendingTable, cancellationToken);
-        await DeleteAsync(table, TableKeys.Validate(awaitedId, "awaited object id"), TableKeys.Validate($"{waiterKind}-{waiterId}", "waiter key"), ETag.All, cancellationToken);
+        await DeleteAsync(table, TableKeys.Validate(awaitedId, "awaited object id"), WaiterKey(waiterKind, waiterId), ETag.All, cancellationToken);
     }
 
+    private static string WaiterKey(ObjectKind waiterKind, string waiterId) =>
+        TableKeys.Validate($"{waiterKind.ToWireName()}-{waiterId}", "waiter key");
+
     /// <summary>Objects waiting for <paramref name="awaitedId"/>: (kind, id) pairs.</summary>
-    public async Task<IReadOnlyList<(string Kind, string Id)>> ListPendingAsync(string awaitedId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<(ObjectKind Kind, string Id)>> ListPendingAsync(string awaitedId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(PendingTable, cancellationToken);
-        var result = new List<(string, string)>();
+        var result = new List<(ObjectKind, string)>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {TableKeys.Validate(awaitedId, "awaited object id")}");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            result.Add((entity.GetString("WaiterKind") ?? "", entity.GetString("WaiterId") ?? ""));
+            // Only users and groups wait; any other word was always followed up as a user.
+            var kind = WireNames<ObjectKind>.TryParse(entity.GetString(StateColumns.WaiterKind), out var parsed) && parsed == ObjectKind.Group ? ObjectKind.Group : ObjectKind.User;
+            result.Add((kind, entity.GetString(StateColumns.WaiterId) ?? ""));
         }
 
         return result;
@@ -163,25 +169,25 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task<DeltaCursor> GetCursorAsync(string name, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(CursorsTable, cancellationToken);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>("cursor", TableKeys.Validate(name, "cursor name"), cancellationToken: cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(StateColumns.CursorPartition, TableKeys.Validate(name, "cursor name"), cancellationToken: cancellationToken);
         if (!response.HasValue)
         {
             return new DeltaCursor(name, null, null, null);
         }
 
         var e = response.Value!;
-        return new DeltaCursor(name, JoinChunks(e, "Link"), e.GetDateTimeOffset("UpdatedAt"), e.GetDateTimeOffset("LastFullResyncAt"), e.ETag);
+        return new DeltaCursor(name, JoinChunks(e, StateColumns.Link), e.GetDateTimeOffset(StateColumns.UpdatedAt), e.GetDateTimeOffset(StateColumns.LastFullResyncAt), e.ETag);
     }
 
     public async Task<DeltaCursor> SaveCursorAsync(DeltaCursor cursor, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(CursorsTable, cancellationToken);
-        var entity = new TableEntity("cursor", TableKeys.Validate(cursor.Name, "cursor name"))
+        var entity = new TableEntity(StateColumns.CursorPartition, TableKeys.Validate(cursor.Name, "cursor name"))
         {
-            ["UpdatedAt"] = cursor.UpdatedAt,
-            ["LastFullResyncAt"] = cursor.LastFullResyncAt,
+            [StateColumns.UpdatedAt] = cursor.UpdatedAt,
+            [StateColumns.LastFullResyncAt] = cursor.LastFullResyncAt,
         };
-        if (!SplitChunks(entity, "Link", cursor.Link, 8))
+        if (!SplitChunks(entity, StateColumns.Link, cursor.Link, 8))
         {
             throw new InvalidOperationException($"The {cursor.Name} delta link is longer than the cursor row can hold.");
         }
@@ -198,7 +204,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         var result = new List<GraphSubscription>();
         await foreach (var e in table.QueryAsync<TableEntity>(cancellationToken: cancellationToken))
         {
-            result.Add(new GraphSubscription(e.GetString("SubscriptionId") ?? e.RowKey, e.GetString("Resource") ?? "", e.GetDateTimeOffset("ExpiresAt") ?? DateTimeOffset.MinValue));
+            result.Add(new GraphSubscription(e.GetString(StateColumns.SubscriptionId) ?? e.RowKey, e.GetString(StateColumns.Resource) ?? "", e.GetDateTimeOffset(StateColumns.ExpiresAt) ?? DateTimeOffset.MinValue));
         }
 
         return result;
@@ -207,11 +213,11 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task SaveSubscriptionAsync(GraphSubscription subscription, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(SubscriptionsTable, cancellationToken);
-        var entity = new TableEntity("subscription", TableKeys.Validate(subscription.Id, "subscription id"))
+        var entity = new TableEntity(StateColumns.SubscriptionPartition, TableKeys.Validate(subscription.Id, "subscription id"))
         {
-            ["SubscriptionId"] = subscription.Id,
-            ["Resource"] = subscription.Resource,
-            ["ExpiresAt"] = subscription.ExpiresAt,
+            [StateColumns.SubscriptionId] = subscription.Id,
+            [StateColumns.Resource] = subscription.Resource,
+            [StateColumns.ExpiresAt] = subscription.ExpiresAt,
         };
         await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
         Interlocked.Increment(ref _writes);
@@ -220,7 +226,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task DeleteSubscriptionAsync(string id, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(SubscriptionsTable, cancellationToken);
-        await DeleteAsync(table, "subscription", TableKeys.Validate(id, "subscription id"), ETag.All, cancellationToken);
+        await DeleteAsync(table, StateColumns.SubscriptionPartition, TableKeys.Validate(id, "subscription id"), ETag.All, cancellationToken);
     }
 
     // ---------- staged destructive actions and the hold ----------
@@ -229,9 +235,11 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     {
         var table = await TableAsync(StagedTable, cancellationToken);
         var result = new List<StagedAction>();
-        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"staged"}"), cancellationToken: cancellationToken))
+        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {StateColumns.StagedPartition}"), cancellationToken: cancellationToken))
         {
-            result.Add(new StagedAction(e.GetString("ObjectId") ?? "", e.GetString("Action") ?? "", e.GetString("Reason") ?? "", e.GetDateTimeOffset("StagedAt") ?? default, e.GetString("ScimId")));
+            // Only disable and delete are ever staged; a word no version wrote is decided again like a disable.
+            var action = WireNames<PlanAction>.TryParse(e.GetString(StateColumns.Action), out var parsed) ? parsed : PlanAction.Disable;
+            result.Add(new StagedAction(e.GetString(StateColumns.ObjectId) ?? "", action, e.GetString(StateColumns.Reason) ?? "", e.GetDateTimeOffset(StateColumns.StagedAt) ?? default, e.GetString(StateColumns.ScimId)));
         }
 
         return result;
@@ -241,20 +249,20 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task<bool> StageAsync(StagedAction action, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(StagedTable, cancellationToken);
-        var rowKey = TableKeys.Validate($"{action.Action}-{action.ObjectId}", "staged action key");
-        var existing = await table.GetEntityIfExistsAsync<TableEntity>("staged", rowKey, cancellationToken: cancellationToken);
+        var rowKey = StagedKey(action);
+        var existing = await table.GetEntityIfExistsAsync<TableEntity>(StateColumns.StagedPartition, rowKey, cancellationToken: cancellationToken);
         if (existing.HasValue)
         {
             return false;
         }
 
-        var entity = new TableEntity("staged", rowKey)
+        var entity = new TableEntity(StateColumns.StagedPartition, rowKey)
         {
-            ["ObjectId"] = action.ObjectId,
-            ["Action"] = action.Action,
-            ["Reason"] = action.Reason,
-            ["StagedAt"] = action.StagedAt,
-            ["ScimId"] = action.ScimId,
+            [StateColumns.ObjectId] = action.ObjectId,
+            [StateColumns.Action] = action.Action.ToWireName(),
+            [StateColumns.Reason] = action.Reason,
+            [StateColumns.StagedAt] = action.StagedAt,
+            [StateColumns.ScimId] = action.ScimId,
         };
         try
         {
@@ -271,14 +279,17 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task RemoveStagedAsync(StagedAction action, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(StagedTable, cancellationToken);
-        await DeleteAsync(table, "staged", TableKeys.Validate($"{action.Action}-{action.ObjectId}", "staged action key"), ETag.All, cancellationToken);
+        await DeleteAsync(table, StateColumns.StagedPartition, StagedKey(action), ETag.All, cancellationToken);
     }
+
+    private static string StagedKey(StagedAction action) =>
+        TableKeys.Validate($"{action.Action.ToWireName()}-{action.ObjectId}", "staged action key");
 
     public async Task<DestructiveHold?> GetHoldAsync(CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(StagedTable, cancellationToken);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>("hold", "hold", cancellationToken: cancellationToken);
-        return response.HasValue ? new DestructiveHold(response.Value!.GetDateTimeOffset("Since") ?? default, response.Value.GetString("Reason") ?? "") : null;
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(StateColumns.HoldKey, StateColumns.HoldKey, cancellationToken: cancellationToken);
+        return response.HasValue ? new DestructiveHold(response.Value!.GetDateTimeOffset(StateColumns.Since) ?? default, response.Value.GetString(StateColumns.Reason) ?? "") : null;
     }
 
     public async Task SetHoldAsync(DestructiveHold hold, CancellationToken cancellationToken = default)
@@ -287,7 +298,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         try
         {
             // The first trip wins; later ones keep its time and reason.
-            await table.AddEntityAsync(new TableEntity("hold", "hold") { ["Since"] = hold.Since, ["Reason"] = hold.Reason }, cancellationToken);
+            await table.AddEntityAsync(new TableEntity(StateColumns.HoldKey, StateColumns.HoldKey) { [StateColumns.Since] = hold.Since, [StateColumns.Reason] = hold.Reason }, cancellationToken);
             Interlocked.Increment(ref _writes);
         }
         catch (RequestFailedException ex) when (ex.Status == 409)
@@ -298,7 +309,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task ClearHoldAsync(CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(StagedTable, cancellationToken);
-        await DeleteAsync(table, "hold", "hold", ETag.All, cancellationToken);
+        await DeleteAsync(table, StateColumns.HoldKey, StateColumns.HoldKey, ETag.All, cancellationToken);
     }
 
     // ---------- target hints (the sweep's listing of the target, per joiner) ----------
@@ -309,12 +320,12 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
         var table = await TableAsync(TargetHintsTable, cancellationToken);
         await Parallel.ForEachAsync(hints, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (hint, ct) =>
         {
-            var entity = new TableEntity(TableKeys.Validate(hint.ObjectId, "user object id"), "hint")
+            var entity = new TableEntity(TableKeys.Validate(hint.ObjectId, "user object id"), StateColumns.HintRow)
             {
-                ["UserName"] = hint.UserName,
-                ["ScimId"] = hint.ScimId,
-                ["Why"] = hint.Why,
-                ["ListedAt"] = hint.ListedAt,
+                [StateColumns.UserName] = hint.UserName,
+                [StateColumns.ScimId] = hint.ScimId,
+                [StateColumns.Why] = hint.Why,
+                [StateColumns.ListedAt] = hint.ListedAt,
             };
             await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
             Interlocked.Increment(ref _writes);
@@ -324,15 +335,15 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     public async Task<TargetHint?> GetTargetHintAsync(string objectId, CancellationToken cancellationToken = default)
     {
         var table = await TableAsync(TargetHintsTable, cancellationToken);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.Validate(objectId, "user object id"), "hint", cancellationToken: cancellationToken);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(TableKeys.Validate(objectId, "user object id"), StateColumns.HintRow, cancellationToken: cancellationToken);
         if (!response.HasValue)
         {
             return null;
         }
 
         var e = response.Value!;
-        return e.GetDateTimeOffset("ListedAt") is { } listedAt && e.GetString("UserName") is { } userName
-            ? new TargetHint(objectId, userName, e.GetString("ScimId"), e.GetString("Why"), listedAt)
+        return e.GetDateTimeOffset(StateColumns.ListedAt) is { } listedAt && e.GetString(StateColumns.UserName) is { } userName
+            ? new TargetHint(objectId, userName, e.GetString(StateColumns.ScimId), e.GetString(StateColumns.Why), listedAt)
             : null;
     }
 
@@ -350,7 +361,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
             return ([], default);
         }
 
-        var text = JoinChunks(response.Value!, "Entries") ?? "";
+        var text = JoinChunks(response.Value!, StateColumns.Entries) ?? "";
         var entries = new List<LedgerEntry>();
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -369,8 +380,8 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     {
         var table = await TableAsync(CountersTable, cancellationToken);
         var text = string.Join('\n', entries.Select(e => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{e.At.ToUnixTimeSeconds()} {e.Key}")));
-        var entity = new TableEntity(LedgerPartition, LedgerRow) { ["Count"] = entries.Count };
-        if (!SplitChunks(entity, "Entries", text, MaxLedgerChunks))
+        var entity = new TableEntity(LedgerPartition, LedgerRow) { [StateColumns.Count] = entries.Count };
+        if (!SplitChunks(entity, StateColumns.Entries, text, MaxLedgerChunks))
         {
             throw new InvalidOperationException($"The destructive-action ledger holds {entries.Count} entries, more than its row can hold.");
         }
@@ -379,11 +390,11 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     }
 
     /// <summary>The ledger key of one action on one object: the same disable retried or redelivered has the same key.</summary>
-    public static string LedgerKey(string action, string objectId) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action + "\n" + objectId)).AsSpan(0, 8));
+    public static string LedgerKey(PlanAction action, string objectId) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action.ToWireName() + "\n" + objectId)).AsSpan(0, 8));
 
-    private const string LedgerPartition = "destructive";
-    private const string LedgerRow = "ledger";
+    private const string LedgerPartition = StateColumns.LedgerPartition;
+    private const string LedgerRow = StateColumns.LedgerRow;
     private const int MaxLedgerChunks = 12; // 12 × 30,000 characters: 13,000 entries of 27, within the 1 MiB entity limit
 
     // ---------- plumbing ----------
@@ -444,43 +455,43 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     {
         var e = new TableEntity(TableKeys.Validate(m.ObjectId, "user object id"), UserRow)
         {
-            ["ScimId"] = m.ScimId,
-            ["TargetVersion"] = m.TargetVersion,
-            ["ProjectionHash"] = m.ProjectionHash,
-            ["Projection"] = m.Projection is null ? null : JsonSerializer.Serialize(m.Projection, StateJsonContext.Default.IReadOnlyDictionaryStringString),
-            ["State"] = m.State.ToString(),
-            ["DisabledSince"] = m.DisabledSince,
-            ["Origin"] = m.Origin?.ToString(),
-            ["LastError"] = Truncate(m.LastError, 2000),
-            ["LastErrorAt"] = m.LastErrorAt,
-            ["LastLagSeconds"] = m.LastLagSeconds,
-            ["ObservedAt"] = m.ObservedAt,
-            ["AppliedAt"] = m.AppliedAt,
-            ["PendingManagerId"] = m.PendingManagerId,
-            ["RecreatedAt"] = m.RecreatedAt,
+            [StateColumns.ScimId] = m.ScimId,
+            [StateColumns.TargetVersion] = m.TargetVersion,
+            [StateColumns.ProjectionHash] = m.ProjectionHash,
+            [StateColumns.Projection] = m.Projection is null ? null : JsonSerializer.Serialize(m.Projection, StateJsonContext.Default.IReadOnlyDictionaryStringString),
+            [StateColumns.State] = m.State.ToString(),
+            [StateColumns.DisabledSince] = m.DisabledSince,
+            [StateColumns.Origin] = m.Origin?.ToString(),
+            [StateColumns.LastError] = Truncate(m.LastError, 2000),
+            [StateColumns.LastErrorAt] = m.LastErrorAt,
+            [StateColumns.LastLagSeconds] = m.LastLagSeconds,
+            [StateColumns.ObservedAt] = m.ObservedAt,
+            [StateColumns.AppliedAt] = m.AppliedAt,
+            [StateColumns.PendingManagerId] = m.PendingManagerId,
+            [StateColumns.RecreatedAt] = m.RecreatedAt,
         };
         return e;
     }
 
     private static UserMapping ToUser(TableEntity e)
     {
-        var projectionJson = e.GetString("Projection");
+        var projectionJson = e.GetString(StateColumns.Projection);
         return new UserMapping(
             e.PartitionKey,
-            e.GetString("ScimId"),
-            e.GetString("TargetVersion"),
-            e.GetString("ProjectionHash"),
+            e.GetString(StateColumns.ScimId),
+            e.GetString(StateColumns.TargetVersion),
+            e.GetString(StateColumns.ProjectionHash),
             projectionJson is null ? null : JsonSerializer.Deserialize(projectionJson, StateJsonContext.Default.IReadOnlyDictionaryStringString),
-            Enum.TryParse<LifecycleState>(e.GetString("State"), out var state) ? state : LifecycleState.Failed,
-            e.GetDateTimeOffset("DisabledSince"),
-            Enum.TryParse<MappingOrigin>(e.GetString("Origin"), out var origin) ? origin : null,
-            e.GetString("LastError"),
-            e.GetDateTimeOffset("LastErrorAt"),
-            e.GetDouble("LastLagSeconds"),
-            e.GetDateTimeOffset("ObservedAt"),
-            e.GetDateTimeOffset("AppliedAt"),
-            e.GetString("PendingManagerId"),
-            e.GetDateTimeOffset("RecreatedAt"),
+            Enum.TryParse<LifecycleState>(e.GetString(StateColumns.State), out var state) ? state : LifecycleState.Failed,
+            e.GetDateTimeOffset(StateColumns.DisabledSince),
+            Enum.TryParse<MappingOrigin>(e.GetString(StateColumns.Origin), out var origin) ? origin : null,
+            e.GetString(StateColumns.LastError),
+            e.GetDateTimeOffset(StateColumns.LastErrorAt),
+            e.GetDouble(StateColumns.LastLagSeconds),
+            e.GetDateTimeOffset(StateColumns.ObservedAt),
+            e.GetDateTimeOffset(StateColumns.AppliedAt),
+            e.GetString(StateColumns.PendingManagerId),
+            e.GetDateTimeOffset(StateColumns.RecreatedAt),
             e.ETag);
     }
 
@@ -488,29 +499,29 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
     {
         var e = new TableEntity(TableKeys.Validate(m.ObjectId, "group object id"), GroupRow)
         {
-            ["ScimId"] = m.ScimId,
-            ["TargetVersion"] = m.TargetVersion,
-            ["State"] = m.State.ToString(),
-            ["DisplayName"] = Truncate(m.DisplayName, 1000),
-            ["MembersHash"] = m.MembersHash ?? (m.Members is null ? null : HashSet(m.Members)),
-            ["MemberCount"] = m.Members?.Count,
-            ["LastError"] = Truncate(m.LastError, 2000),
-            ["LastErrorAt"] = m.LastErrorAt,
-            ["AppliedAt"] = m.AppliedAt,
+            [StateColumns.ScimId] = m.ScimId,
+            [StateColumns.TargetVersion] = m.TargetVersion,
+            [StateColumns.State] = m.State.ToString(),
+            [StateColumns.DisplayName] = Truncate(m.DisplayName, 1000),
+            [StateColumns.MembersHash] = m.MembersHash ?? (m.Members is null ? null : HashSet(m.Members)),
+            [StateColumns.MemberCount] = m.Members?.Count,
+            [StateColumns.LastError] = Truncate(m.LastError, 2000),
+            [StateColumns.LastErrorAt] = m.LastErrorAt,
+            [StateColumns.AppliedAt] = m.AppliedAt,
         };
-        if (m.Members is not null && !SplitChunks(e, "Members", SerializeSet(m.Members), MaxMemberChunks))
+        if (m.Members is not null && !SplitChunks(e, StateColumns.Members, SerializeSet(m.Members), MaxMemberChunks))
         {
             // Too many to keep: the hash stays, and the target is read when the set is needed.
-            e["MembersStored"] = false;
+            e[StateColumns.MembersStored] = false;
         }
         else
         {
-            e["MembersStored"] = m.Members is not null;
+            e[StateColumns.MembersStored] = m.Members is not null;
         }
 
-        if (!SplitChunks(e, "Pending", SerializeSet(m.PendingMembers), MaxPendingChunks))
+        if (!SplitChunks(e, StateColumns.PendingMembers, SerializeSet(m.PendingMembers), MaxPendingChunks))
         {
-            SplitChunks(e, "Pending", SerializeSet(m.PendingMembers.Take(3000).ToHashSet()), MaxPendingChunks);
+            SplitChunks(e, StateColumns.PendingMembers, SerializeSet(m.PendingMembers.Take(3000).ToHashSet()), MaxPendingChunks);
         }
 
         return e;
@@ -518,21 +529,21 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
 
     private static GroupMapping ToGroup(TableEntity e)
     {
-        var stored = e.GetBoolean("MembersStored") ?? false;
-        var membersJson = stored ? JoinChunks(e, "Members") : null;
-        var pendingJson = JoinChunks(e, "Pending");
+        var stored = e.GetBoolean(StateColumns.MembersStored) ?? false;
+        var membersJson = stored ? JoinChunks(e, StateColumns.Members) : null;
+        var pendingJson = JoinChunks(e, StateColumns.PendingMembers);
         return new GroupMapping(
             e.PartitionKey,
-            e.GetString("ScimId"),
-            e.GetString("TargetVersion"),
-            Enum.TryParse<GroupState>(e.GetString("State"), out var state) ? state : GroupState.Unmatched,
-            e.GetString("DisplayName"),
+            e.GetString(StateColumns.ScimId),
+            e.GetString(StateColumns.TargetVersion),
+            Enum.TryParse<GroupState>(e.GetString(StateColumns.State), out var state) ? state : GroupState.Unmatched,
+            e.GetString(StateColumns.DisplayName),
             membersJson is null ? null : DeserializeSet(membersJson),
-            e.GetString("MembersHash"),
+            e.GetString(StateColumns.MembersHash),
             pendingJson is null ? new HashSet<string>(StringComparer.Ordinal) : DeserializeSet(pendingJson),
-            e.GetString("LastError"),
-            e.GetDateTimeOffset("LastErrorAt"),
-            e.GetDateTimeOffset("AppliedAt"),
+            e.GetString(StateColumns.LastError),
+            e.GetDateTimeOffset(StateColumns.LastErrorAt),
+            e.GetDateTimeOffset(StateColumns.AppliedAt),
             e.ETag);
     }
 
@@ -561,7 +572,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
             return false;
         }
 
-        entity[name + "Chunks"] = count;
+        entity[name + StateColumns.ChunksSuffix] = count;
         for (var i = 0; i < count; i++)
         {
             entity[$"{name}{i}"] = value.Substring(i * ChunkChars, Math.Min(ChunkChars, value.Length - (i * ChunkChars)));
@@ -572,7 +583,7 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
 
     private static string? JoinChunks(TableEntity entity, string name)
     {
-        var count = entity.GetInt32(name + "Chunks");
+        var count = entity.GetInt32(name + StateColumns.ChunksSuffix);
         if (count is null)
         {
             return null;

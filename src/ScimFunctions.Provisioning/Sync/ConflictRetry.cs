@@ -12,7 +12,7 @@ internal static class ConflictRetry
     public const int RowRetries = 5;
 
     /// <summary>Runs <paramref name="decide"/> again after each lost row race; the last one is thrown for the host.</summary>
-    public static async Task<T> OnRowConflictAsync<T>(Func<Task<T>> decide, string objectKind, ProvisioningMetrics metrics)
+    public static async Task<T> OnRowConflictAsync<T>(Func<Task<T>> decide, ObjectKind objectKind, ProvisioningMetrics metrics)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -64,7 +64,7 @@ internal static class ConflictRetry
 
             if (attempt >= retries)
             {
-                throw new ProvisioningException(FailureReasons.VersionConflicts, $"Target {write.ObjectKind} {write.ScimId} kept changing: {retries} version conflicts in a row.", isTransient: true);
+                throw new ProvisioningException(FailureReasons.VersionConflicts, $"Target {write.ObjectKind.ToWireName()} {write.ScimId} kept changing: {retries} version conflicts in a row.", isTransient: true);
             }
 
             metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(write.ObjectKind));
@@ -91,11 +91,11 @@ internal static class ConflictRetry
 }
 
 /// <summary>One versioned write: how to send a plan, read the target again, and plan again from what it holds.</summary>
-/// <param name="ObjectKind"><see cref="ObjectKinds"/> of the object, for metrics and messages.</param>
+/// <param name="ObjectKind">The kind of object, for metrics and messages.</param>
 /// <param name="ObjectId">The Entra object id, for messages.</param>
 /// <param name="ScimId">The target resource.</param>
 internal sealed record VersionedWrite<TPlan>(
-    string ObjectKind,
+    ObjectKind ObjectKind,
     string ObjectId,
     string ScimId,
     Func<TPlan, string?, CancellationToken, Task<ScimResult<ScimResource>>> Send,

@@ -1,34 +1,46 @@
+using System.Text.Json.Serialization;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.Scim;
 
 namespace ScimFunctions.Provisioning.Sync;
 
-/// <summary>The action words of <see cref="PlannedOperation.Action"/>.</summary>
-public static class PlanActions
+/// <summary>What the engine decided for one object (<see cref="PlannedOperation.Action"/>). The JSON names are the
+/// words the CLI's output, the staged-actions table and the destructive ledger have always used; see
+/// <see cref="WireNames{TEnum}"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PlanAction>))]
+public enum PlanAction
 {
-    public const string Create = "create";
-    public const string Adopt = "adopt";
-    public const string Update = "update";
-    public const string Disable = "disable";
-    public const string Reactivate = "reactivate";
-    public const string Delete = "delete";
-    public const string Recreate = "recreate";
-    public const string AddMembers = "add-members";
-    public const string RemoveMembers = "remove-members";
-    public const string None = "none";
-    public const string Stage = "stage";
-    public const string Skip = "skip";
-    public const string Fail = "fail";
+    [JsonStringEnumMemberName("create")] Create,
+    [JsonStringEnumMemberName("adopt")] Adopt,
+    [JsonStringEnumMemberName("update")] Update,
+    [JsonStringEnumMemberName("disable")] Disable,
+    [JsonStringEnumMemberName("reactivate")] Reactivate,
+    [JsonStringEnumMemberName("delete")] Delete,
+    [JsonStringEnumMemberName("recreate")] Recreate,
+    [JsonStringEnumMemberName("add-members")] AddMembers,
+    [JsonStringEnumMemberName("remove-members")] RemoveMembers,
+    [JsonStringEnumMemberName("none")] None,
+    [JsonStringEnumMemberName("stage")] Stage,
+    [JsonStringEnumMemberName("skip")] Skip,
+    [JsonStringEnumMemberName("fail")] Fail,
 
     /// <summary>A managed user differs on the target from what was last applied (edited outside the connector).</summary>
-    public const string Drift = "drift";
+    [JsonStringEnumMemberName("drift")] Drift,
+
+    /// <summary>The answer to a Graph subscription lifecycle event (the event is the operation's detail).</summary>
+    [JsonStringEnumMemberName("lifecycle")] Lifecycle,
 }
 
-public static class ObjectKinds
+/// <summary>What kind of object a decision, a failure or a pending row is about.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ObjectKind>))]
+public enum ObjectKind
 {
-    public const string User = "user";
-    public const string Group = "group";
+    [JsonStringEnumMemberName("user")] User,
+    [JsonStringEnumMemberName("group")] Group,
+
+    /// <summary>A Graph subscription (a lifecycle work item's operation).</summary>
+    [JsonStringEnumMemberName("subscription")] Subscription,
 }
 
 /// <summary>Converge one user.</summary>
@@ -77,6 +89,6 @@ public sealed record UserDecision(
     IReadOnlyList<ScimPatchOperation> Patch,
     string? PendingManagerId);
 
-public sealed record UserOutcome(string ObjectId, string Action, IReadOnlyList<PlannedOperation> Operations, IReadOnlyList<FollowUp> FollowUps, UserDecision? Decision);
+public sealed record UserOutcome(string ObjectId, PlanAction Action, IReadOnlyList<PlannedOperation> Operations, IReadOnlyList<FollowUp> FollowUps, UserDecision? Decision);
 
-public sealed record GroupOutcome(string ObjectId, string Action, IReadOnlyList<PlannedOperation> Operations, int MembersAdded, int MembersRemoved, bool Unmatched, string? DisplayName);
+public sealed record GroupOutcome(string ObjectId, PlanAction Action, IReadOnlyList<PlannedOperation> Operations, int MembersAdded, int MembersRemoved, bool Unmatched, string? DisplayName);

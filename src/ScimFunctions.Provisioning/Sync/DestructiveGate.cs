@@ -6,7 +6,7 @@ namespace ScimFunctions.Provisioning.Sync;
 /// <summary>Every disable and delete asks here first. Within the limit of the last 60 minutes the action is
 /// counted (once per object and action in the window) and allowed; beyond it the action is staged, a hold is set so nothing destructive runs, and an error
 /// event (3100) is logged until an operator releases or discards.</summary>
-public sealed class DestructiveGate(StateStore store, ThresholdOptions options, TimeProvider time, ILogger logger) : IDisposable
+public sealed class DestructiveGate(StateStore store, ThresholdOptions options, TimeProvider time, ILogger<DestructiveGate> logger) : IDisposable
 {
     private static readonly TimeSpan ManagedCountLifetime = TimeSpan.FromMinutes(5);
     private readonly SemaphoreSlim _lock = new(1, 1);
@@ -15,7 +15,7 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
     public void Dispose() => _lock.Dispose();
 
     /// <summary>True when the action may run now; false when it was staged.</summary>
-    public async Task<bool> AcquireAsync(string objectId, string action, string? scimId, string reason, RunContext run, CancellationToken cancellationToken = default)
+    public async Task<bool> AcquireAsync(string objectId, PlanAction action, string? scimId, string reason, RunContext run, CancellationToken cancellationToken = default)
     {
         if (run.BypassThreshold)
         {
@@ -92,7 +92,7 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
         }
     }
 
-    private async Task StageAsync(string objectId, string action, string? scimId, string reason, CancellationToken cancellationToken)
+    private async Task StageAsync(string objectId, PlanAction action, string? scimId, string reason, CancellationToken cancellationToken)
     {
         if (await store.StageAsync(new StagedAction(objectId, action, reason, time.GetUtcNow(), scimId), cancellationToken))
         {
@@ -120,30 +120,4 @@ public sealed class DestructiveGate(StateStore store, ThresholdOptions options, 
         _managed = (now, count);
         return count;
     }
-}
-
-/// <summary>What one run (a work item, a sync, a plan) may do, and what a dry run has pretended so far.</summary>
-public sealed class RunContext(bool dryRun, bool bypassThreshold = false, bool forceFollowUps = false)
-{
-    public bool DryRun { get; } = dryRun;
-
-    /// <summary>Released staged actions run past the threshold.</summary>
-    public bool BypassThreshold { get; } = bypassThreshold;
-
-    /// <summary>A redelivered work item recomputes follow-ups even when nothing changed (the first try may have lost them).</summary>
-    public bool ForceFollowUps { get; } = forceFollowUps;
-
-    private long _simulatedDestructive;
-
-    internal long SimulatedDestructive => Interlocked.Read(ref _simulatedDestructive);
-
-    internal void AddSimulatedDestructive() => Interlocked.Increment(ref _simulatedDestructive);
-
-    internal bool SimulatedHold { get; set; }
-
-    /// <summary>A dry run's view of users it would have created or adopted (object id → the simulated target user).</summary>
-    internal System.Collections.Concurrent.ConcurrentDictionary<string, SimulatedTarget> SimulatedActive { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>A dry run's view of users it would have disabled.</summary>
-    internal System.Collections.Concurrent.ConcurrentDictionary<string, bool> SimulatedInactive { get; } = new(StringComparer.Ordinal);
 }

@@ -52,4 +52,33 @@ internal static partial class EngineLog
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Could not converge {ObjectKind} {ObjectId} now, will retry: {Reason}")]
     public static partial void Postponed(ILogger logger, Exception? exception, string objectKind, string objectId, string reason);
+
+    // The engine passes its enums; the events carry their words (user, add-members), as they always have.
+    // CA1873: a word is a lookup in a frozen dictionary, cheaper than the IsEnabled check it would need.
+#pragma warning disable CA1873
+    public static void Provisioned(ILogger logger, ObjectKind objectKind, string objectId, string? scimId, PlanAction action) =>
+        Provisioned(logger, objectKind.ToWireName(), objectId, scimId, action.ToWireName());
+
+    public static void Updated(ILogger logger, ObjectKind objectKind, string objectId, string? scimId, PlanAction action, string detail) =>
+        Updated(logger, objectKind.ToWireName(), objectId, scimId, action.ToWireName(), detail);
+
+    /// <summary><paramref name="what"/>: what changed when it is not one plan action (a group's "members").</summary>
+    public static void Updated(ILogger logger, ObjectKind objectKind, string objectId, string? scimId, string what, string detail) =>
+        Updated(logger, objectKind.ToWireName(), objectId, scimId, what, detail);
+
+    public static void Unchanged(ILogger logger, ObjectKind objectKind, string objectId, string reason) =>
+        Unchanged(logger, objectKind.ToWireName(), objectId, reason);
+
+    public static void Skipped(ILogger logger, ObjectKind objectKind, string objectId, string reason) =>
+        Skipped(logger, objectKind.ToWireName(), objectId, reason);
+
+    public static void Drift(ILogger logger, ObjectKind objectKind, string objectId, string? scimId, string detail) =>
+        Drift(logger, objectKind.ToWireName(), objectId, scimId, detail);
+
+    public static void Subscription(ILogger logger, string subscriptionId, string resource, SubscriptionOutcome outcome, DateTimeOffset expiresAt) =>
+        Subscription(logger, subscriptionId, resource, outcome.ToWireName(), expiresAt);
+
+    public static void Staged(ILogger logger, PlanAction action, string objectId, string reason) =>
+        Staged(logger, action.ToWireName(), objectId, reason);
+#pragma warning restore CA1873
 }

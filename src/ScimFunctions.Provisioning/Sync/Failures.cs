@@ -11,26 +11,26 @@ namespace ScimFunctions.Provisioning.Sync;
 internal static class ScimFailures
 {
     /// <summary>The reason code and whether trying again later can help.</summary>
-    public static (string Reason, bool IsTransient) Classify(ScimOutcome outcome, string objectKind) => outcome switch
+    public static (string Reason, bool IsTransient) Classify(ScimOutcome outcome, ObjectKind objectKind) => outcome switch
     {
         ScimOutcome.Throttled => (FailureReasons.Throttled, true),
         ScimOutcome.Transient => (FailureReasons.TargetUnavailable, true),
         ScimOutcome.Unauthorized => (FailureReasons.TargetUnauthorized, true),
         ScimOutcome.VersionConflict => (FailureReasons.VersionConflicts, true),
         ScimOutcome.InvalidValue => (FailureReasons.TargetRejectedValue, false),
-        ScimOutcome.Uniqueness when objectKind == ObjectKinds.Group => (FailureReasons.GroupNameTaken, true),
+        ScimOutcome.Uniqueness when objectKind == ObjectKind.Group => (FailureReasons.GroupNameTaken, true),
         ScimOutcome.Uniqueness => (FailureReasons.UserNameTaken, false),
         _ => (FailureReasons.Permanent, false),
     };
 
     /// <summary>The target refused this object's data: retrying cannot help, so the error is stored on the row.</summary>
-    public static bool IsRefusal(ScimOutcome outcome, string objectKind) =>
+    public static bool IsRefusal(ScimOutcome outcome, ObjectKind objectKind) =>
         (outcome is ScimOutcome.InvalidValue or ScimOutcome.Permanent or ScimOutcome.Uniqueness) && !Classify(outcome, objectKind).IsTransient;
 
     /// <summary>The failure for an answer the caller has no better handling for. Counts a throttle.</summary>
     /// <param name="what">The call, as the operator reads it: "patch", "group lookup", "re-read after a version conflict".</param>
     /// <param name="context">Appended to the message (e.g. which entitlements were sent).</param>
-    public static ProvisioningException For(ScimOutcome outcome, ScimError? error, string objectKind, string objectId, string what, ProvisioningMetrics? metrics = null, string? context = null)
+    public static ProvisioningException For(ScimOutcome outcome, ScimError? error, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null, string? context = null)
     {
         if (outcome == ScimOutcome.Throttled)
         {
@@ -38,18 +38,18 @@ internal static class ScimFailures
         }
 
         var (reason, transient) = Classify(outcome, objectKind);
-        return new ProvisioningException(reason, $"The target answered the {what} of {objectKind} {objectId} with {outcome}{Detail(error)}.{context}", transient);
+        return new ProvisioningException(reason, $"The target answered the {what} of {objectKind.ToWireName()} {objectId} with {outcome}{Detail(error)}.{context}", transient);
     }
 
-    public static ProvisioningException For<T>(ScimResult<T> result, string objectKind, string objectId, string what, ProvisioningMetrics? metrics = null, string? context = null) =>
+    public static ProvisioningException For<T>(ScimResult<T> result, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null, string? context = null) =>
         For(result.Outcome, result.Error, objectKind, objectId, what, metrics, context);
 
     /// <summary>The resource of a successful answer; any other answer is thrown as its failure.</summary>
-    public static ScimResource EnsureOk(ScimResult<ScimResource> result, string objectKind, string objectId, string what, ProvisioningMetrics? metrics = null) =>
+    public static ScimResource EnsureOk(ScimResult<ScimResource> result, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null) =>
         result is { IsSuccess: true, Value: { } resource } ? resource : throw For(result, objectKind, objectId, what, metrics);
 
     /// <summary>Throws for any answer but success and NotFound (a lookup that found nobody is an answer too).</summary>
-    public static void EnsureOkOrNotFound(ScimResult<ScimResource> result, string objectKind, string objectId, string what, ProvisioningMetrics? metrics = null)
+    public static void EnsureOkOrNotFound(ScimResult<ScimResource> result, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null)
     {
         if (result.Outcome != ScimOutcome.NotFound)
         {

@@ -44,7 +44,7 @@ public sealed class GroupConverger(
                 }
 
                 return await ConvergeOnceAsync(request, group, run, index, cancellationToken);
-            }, ObjectKinds.Group, metrics);
+            }, ObjectKind.Group, metrics);
         }
         catch (RequestFailedException ex) when (ex.Status != 400)
         {
@@ -66,7 +66,7 @@ public sealed class GroupConverger(
             // Gone from Entra (404 or delta @removed): take out the members this connector put in, stop managing.
             if (mapping is not { State: GroupState.Managed, ScimId: not null })
             {
-                return Done(id, PlanActions.Skip, "not in the directory and not managed", mapping?.DisplayName);
+                return Done(id, PlanAction.Skip, "not in the directory and not managed", mapping?.DisplayName);
             }
 
             return await members.ApplyAsync(new MemberChange(request, run, mapping, mapping.ScimId, mapping.DisplayName, DesiredMembers.None(), "deleted in Entra", GroupState.Removed,
@@ -75,7 +75,7 @@ public sealed class GroupConverger(
 
         if (!IsIncluded(id, group.DisplayName))
         {
-            return Done(id, PlanActions.Skip, "not listed in Sync__Groups__Include", group.DisplayName);
+            return Done(id, PlanAction.Skip, "not listed in Sync__Groups__Include", group.DisplayName);
         }
 
         // The target group: the stored link, else an explicit map entry or the same displayName.
@@ -103,6 +103,6 @@ public sealed class GroupConverger(
         return await members.ApplyAsync(new MemberChange(request, run, link, scimId!, group.DisplayName, desired, null, GroupState.Managed, index, targetBody, isNewLink, cancellationToken));
     }
 
-    private static GroupOutcome Done(string id, string action, string reason, string? displayName) =>
-        new(id, action, [new PlannedOperation(ObjectKinds.Group, id, action, reason, displayName)], 0, 0, false, displayName);
+    private static GroupOutcome Done(string id, PlanAction action, string reason, string? displayName) =>
+        new(id, action, [new PlannedOperation(ObjectKind.Group, id, action, reason, displayName)], 0, 0, false, displayName);
 }

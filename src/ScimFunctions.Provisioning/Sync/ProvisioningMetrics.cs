@@ -39,7 +39,7 @@ public sealed class ProvisioningMetrics : IDisposable
     public Counter<long> Staged { get; }
     public Histogram<double> Lag { get; }
 
-    internal static KeyValuePair<string, object?> Kind(string kind) => new("kind", kind);
+    internal static KeyValuePair<string, object?> Kind(ObjectKind kind) => new("kind", kind.ToWireName());
 
     public void Dispose()
     {

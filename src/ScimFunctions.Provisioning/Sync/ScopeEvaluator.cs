@@ -19,25 +19,25 @@ public sealed class ScopeEvaluator : IDisposable
     private readonly ILogger? _logger;
     private (DateTimeOffset At, HashSet<string> Members, IReadOnlyList<string> Missing)? _cache;
 
-    public ScopeEvaluator(ScopeOptions options, IDirectorySource directory, TimeProvider time, ILogger? logger = null)
+    public ScopeEvaluator(ScopeOptions options, IDirectorySource directory, TimeProvider time, ILogger<ScopeEvaluator>? logger = null)
     {
         _logger = logger;
         _options = options;
         _directory = directory;
         _time = time;
-        Mode = options.Mode.ToLowerInvariant();
+        Mode = options.ParsedMode;
         _groups = (options.Groups ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (Mode == "filter")
+        if (Mode == ScopeMode.Filter)
         {
             _filter = ScopeFilter.Parse(options.Filter ?? "");
         }
-        else if (Mode == "groups" && _groups.Length == 0)
+        else if (Mode == ScopeMode.Groups && _groups.Length == 0)
         {
             throw new FormatException("Setting Sync__Scope__Groups must list at least one Entra group id when Sync__Scope__Mode is groups.");
         }
     }
 
-    public string Mode { get; }
+    public ScopeMode Mode { get; }
 
     public void Dispose() => _lock.Dispose();
 
@@ -46,9 +46,9 @@ public sealed class ScopeEvaluator : IDisposable
     {
         switch (Mode)
         {
-            case "filter":
+            case ScopeMode.Filter:
                 return _filter!.Matches(user) ? null : $"does not match the scope filter ({_filter.Text})";
-            case "groups":
+            case ScopeMode.Groups:
                 var (members, missing) = await ScopeMembersAsync(cancellationToken);
                 if (members.Contains(user.Id))
                 {
@@ -70,7 +70,7 @@ public sealed class ScopeEvaluator : IDisposable
     /// <summary>Makes the next check re-read the scope groups (after a scope group changed).</summary>
     public void Invalidate() => _cache = null;
 
-    public bool IsScopeGroup(string groupId) => Mode == "groups" && _groups.Contains(groupId, StringComparer.OrdinalIgnoreCase);
+    public bool IsScopeGroup(string groupId) => Mode == ScopeMode.Groups && _groups.Contains(groupId, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Names the groups and the setting, for the operator.</summary>
     public static string MissingMessage(IReadOnlyList<string> missing) =>

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.State;
@@ -5,12 +6,24 @@ using ScimFunctions.Provisioning.State;
 namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>What RenewSubscriptions or a lifecycle item did to one subscription.</summary>
-public sealed record SubscriptionChange(string Resource, string SubscriptionId, string Action, DateTimeOffset ExpiresAt);
+public sealed record SubscriptionChange(string Resource, string SubscriptionId, SubscriptionOutcome Action, DateTimeOffset ExpiresAt);
+
+/// <summary>What <see cref="SubscriptionKeeper.EnsureAsync"/> found or did for one resource.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SubscriptionOutcome>))]
+public enum SubscriptionOutcome
+{
+    /// <summary>Far enough from expiry: nothing done.</summary>
+    [JsonStringEnumMemberName("current")] Current,
+    [JsonStringEnumMemberName("renewed")] Renewed,
+    [JsonStringEnumMemberName("created")] Created,
+}
 
 /// <summary>Keeps one Graph subscription per resource (<c>users</c>, and <c>groups</c> when groups matter)
 /// alive: created when missing, renewed when it expires within <see cref="SyncOptions.SubscriptionRenewalHours"/>,
-/// recreated when Graph says it is gone, reauthorized on <c>reauthorizationRequired</c>.</summary>
-public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions graph, SyncOptions options, TimeProvider time, ILogger logger)
+/// recreated when Graph says it is gone, reauthorized on <c>reauthorizationRequired</c>. The RenewSubscriptions
+/// timer's job, and the lifecycle work items' answer. Without <see cref="IGraphSubscriptions"/> (a snapshot directory,
+/// the CLI, tests) there is nothing to keep: it reports no subscriptions and answers lifecycle items with that.</summary>
+public sealed class SubscriptionKeeper(StateStore store, SyncOptions options, TimeProvider time, ILogger<SubscriptionKeeper> logger, IGraphSubscriptions? graph = null)
 {
     public const string Users = "/users";
     public const string Groups = "/groups";
@@ -18,8 +31,16 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     public IReadOnlyList<string> Resources =>
         options.GroupChangesMatter ? [Users, Groups] : [Users];
 
+    /// <summary>What a lifecycle item is answered with when the host has no Graph subscriptions.</summary>
+    public const string NoSubscriptions = "no Graph subscriptions configured";
+
     public async Task<IReadOnlyList<SubscriptionChange>> EnsureAsync(CancellationToken cancellationToken = default)
     {
+        if (graph is null)
+        {
+            return [];
+        }
+
         var changes = new List<SubscriptionChange>();
         var known = await store.ListSubscriptionsAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -34,7 +55,7 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
 
             if (keep is not null && keep.ExpiresAt - now > TimeSpan.FromHours(options.SubscriptionRenewalHours))
             {
-                changes.Add(new SubscriptionChange(resource, keep.Id, "current", keep.ExpiresAt));
+                changes.Add(new SubscriptionChange(resource, keep.Id, SubscriptionOutcome.Current, keep.ExpiresAt));
                 continue;
             }
 
@@ -44,8 +65,8 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
                 if (renewed is not null)
                 {
                     await store.SaveSubscriptionAsync(renewed, cancellationToken);
-                    EngineLog.Subscription(logger, renewed.Id, resource, "renewed", renewed.ExpiresAt);
-                    changes.Add(new SubscriptionChange(resource, renewed.Id, "renewed", renewed.ExpiresAt));
+                    EngineLog.Subscription(logger, renewed.Id, resource, SubscriptionOutcome.Renewed, renewed.ExpiresAt);
+                    changes.Add(new SubscriptionChange(resource, renewed.Id, SubscriptionOutcome.Renewed, renewed.ExpiresAt));
                     continue;
                 }
 
@@ -62,6 +83,11 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
     /// changes made while delivery was paused are only found by delta.</summary>
     public async Task<string> HandleLifecycleAsync(string subscriptionId, string lifecycleEvent, CancellationToken cancellationToken = default)
     {
+        if (graph is null)
+        {
+            return NoSubscriptions;
+        }
+
         string action;
         if (lifecycleEvent.Equals("reauthorizationRequired", StringComparison.OrdinalIgnoreCase))
         {
@@ -93,10 +119,10 @@ public sealed class SubscriptionKeeper(StateStore store, IGraphSubscriptions gra
 
     private async Task<SubscriptionChange> CreateAsync(string resource, CancellationToken cancellationToken)
     {
-        var created = await graph.CreateAsync(resource, cancellationToken);
+        var created = await graph!.CreateAsync(resource, cancellationToken);
         await store.SaveSubscriptionAsync(created with { Resource = resource }, cancellationToken);
-        EngineLog.Subscription(logger, created.Id, resource, "created", created.ExpiresAt);
-        return new SubscriptionChange(resource, created.Id, "created", created.ExpiresAt);
+        EngineLog.Subscription(logger, created.Id, resource, SubscriptionOutcome.Created, created.ExpiresAt);
+        return new SubscriptionChange(resource, created.Id, SubscriptionOutcome.Created, created.ExpiresAt);
     }
 
     private static bool Same(string stored, string resource) =>

@@ -18,14 +18,14 @@ internal sealed class SummaryBuilder(ScimRequestCounts before)
             _operations.AddRange(outcome.Operations);
             switch (outcome.Action)
             {
-                case PlanActions.Create or PlanActions.Adopt or PlanActions.Recreate: _created++; break;
-                case PlanActions.Update or PlanActions.Reactivate: _updated++; break;
-                case PlanActions.Disable: _disabled++; break;
-                case PlanActions.Delete: _deleted++; break;
-                case PlanActions.None: _unchanged++; break;
-                case PlanActions.Stage: _staged++; break;
-                case PlanActions.Fail:
-                    _failures.Add(new ObjectFailure(ObjectKinds.User, outcome.ObjectId, (outcome.Operations.Count > 0 ? outcome.Operations[0].Reason : "failed")));
+                case PlanAction.Create or PlanAction.Adopt or PlanAction.Recreate: _created++; break;
+                case PlanAction.Update or PlanAction.Reactivate: _updated++; break;
+                case PlanAction.Disable: _disabled++; break;
+                case PlanAction.Delete: _deleted++; break;
+                case PlanAction.None: _unchanged++; break;
+                case PlanAction.Stage: _staged++; break;
+                case PlanAction.Fail:
+                    _failures.Add(new ObjectFailure(ObjectKind.User, outcome.ObjectId, (outcome.Operations.Count > 0 ? outcome.Operations[0].Reason : "failed")));
                     break;
             }
         }
@@ -50,12 +50,12 @@ internal sealed class SummaryBuilder(ScimRequestCounts before)
         }
     }
 
-    public void Fail(string kind, string objectId, string reason)
+    public void Fail(ObjectKind kind, string objectId, string reason)
     {
         lock (_lock)
         {
             _failures.Add(new ObjectFailure(kind, objectId, reason));
-            _operations.Add(new PlannedOperation(kind, objectId, PlanActions.Fail, reason));
+            _operations.Add(new PlannedOperation(kind, objectId, PlanAction.Fail, reason));
         }
     }
 

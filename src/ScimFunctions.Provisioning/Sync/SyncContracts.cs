@@ -1,15 +1,15 @@
 namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>One decision of the engine, with the reason for it. A dry run returns these and writes nothing.</summary>
-/// <param name="ObjectKind"><c>user</c> or <c>group</c>.</param>
+/// <param name="ObjectKind"><c>user</c> or <c>group</c> (<c>subscription</c> for a lifecycle item).</param>
 /// <param name="ObjectId">The Entra object id.</param>
-/// <param name="Action">create, adopt, update, disable, reactivate, delete, recreate, add-members, remove-members, none, stage, skip.</param>
+/// <param name="Action">What is (or would be) done; JSON writes its word (create, add-members, ...).</param>
 /// <param name="Reason">Why, in words an operator understands (e.g. "department changed", "not in scope").</param>
 /// <param name="Detail">Optional: the changed attribute paths, member counts, the target id.</param>
-public sealed record PlannedOperation(string ObjectKind, string ObjectId, string Action, string Reason, string? Detail = null);
+public sealed record PlannedOperation(ObjectKind ObjectKind, string ObjectId, PlanAction Action, string Reason, string? Detail = null);
 
 /// <summary>An object that could not be converged, and why.</summary>
-public sealed record ObjectFailure(string ObjectKind, string ObjectId, string Reason);
+public sealed record ObjectFailure(ObjectKind ObjectKind, string ObjectId, string Reason);
 
 /// <summary>What a run did (or, for a dry run, would do). The CLI prints it; <c>--json</c> serialises it.</summary>
 public sealed record SyncSummary(

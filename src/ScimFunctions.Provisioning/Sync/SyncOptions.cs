@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -17,7 +18,7 @@ public sealed class SyncOptions
     /// <summary>Group changes are watched (subscription, delta sweep) when groups are synced, scope by
     /// group, or entitlement rules exist.</summary>
     public bool GroupChangesMatter =>
-        Groups.Enabled || Scope.Mode.Equals("groups", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrWhiteSpace(Entitlements);
+        Groups.Enabled || Scope.ParsedMode == ScopeMode.Groups || !string.IsNullOrWhiteSpace(Entitlements);
 
     /// <summary>Optional constant for the enterprise <c>division</c> (a Genesys division name, e.g. <c>Home</c>).</summary>
     public string? Division { get; set; }
@@ -94,11 +95,30 @@ public sealed class AttributeMappingRule
     public string? Constant { get; set; }
 }
 
+/// <summary>Who is in scope (<c>Sync__Scope__Mode</c>).</summary>
+public enum ScopeMode
+{
+    /// <summary>Every user the directory lists.</summary>
+    [JsonStringEnumMemberName("all")] All,
+
+    /// <summary>Members of <see cref="ScopeOptions.Groups"/>.</summary>
+    [JsonStringEnumMemberName("groups")] Groups,
+
+    /// <summary>Users matching <see cref="ScopeOptions.Filter"/>.</summary>
+    [JsonStringEnumMemberName("filter")] Filter,
+}
+
 public sealed class ScopeOptions
 {
     /// <summary><c>all</c> (default), <c>groups</c> (members of <see cref="Groups"/>) or <c>filter</c> (<see cref="Filter"/>).</summary>
-    [RegularExpression("^(?i)(all|groups|filter)$", ErrorMessage = "Setting Sync__Scope__Mode must be all, groups or filter.")]
+    /// <remarks>Bound as the word the setting holds and validated against <see cref="ScopeMode"/>'s words, so a wrong
+    /// word fails at start naming <c>Sync__Scope__Mode</c>; binding the enum directly would fail inside the binder
+    /// with a message that names no setting.</remarks>
+    [WireName<ScopeMode>(ErrorMessage = "Setting Sync__Scope__Mode must be all, groups or filter.")]
     public string Mode { get; set; } = "all";
+
+    /// <summary>What <see cref="Mode"/> says; <see cref="ScopeMode.All"/> when empty (or a word validation rejects).</summary>
+    public ScopeMode ParsedMode => WireNames<ScopeMode>.TryParse(Mode, out var mode) ? mode : ScopeMode.All;
 
     /// <summary>Comma-separated Entra group ids whose members are in scope (mode <c>groups</c>).</summary>
     public string? Groups { get; set; }

@@ -21,7 +21,7 @@ public sealed record SyncStatus(
     DestructiveHold? Hold,
     IReadOnlyList<string> UnmatchedGroups);
 
-public sealed record StatusFailure(string ObjectKind, string ObjectId, string Error, DateTimeOffset? At);
+public sealed record StatusFailure(ObjectKind ObjectKind, string ObjectId, string Error, DateTimeOffset? At);
 
 /// <summary>What <c>scimfn explain</c> shows: why the engine would do what it would do for one user.</summary>
 public sealed record UserExplanation(

@@ -33,7 +33,7 @@ public sealed class UserConverger(
         var read = new GraphRead();
         try
         {
-            return await ConflictRetry.OnRowConflictAsync(() => ConvergeOnceAsync(request, run, read, cancellationToken), ObjectKinds.User, metrics);
+            return await ConflictRetry.OnRowConflictAsync(() => ConvergeOnceAsync(request, run, read, cancellationToken), ObjectKind.User, metrics);
         }
         catch (RequestFailedException ex) when (ex.Status != 400)
         {

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Microsoft.Azure.Functions.Worker;
@@ -14,20 +11,15 @@ namespace ScimFunctions.Functions;
 /// after the effect (SCIM write and mapping row, follow-ups queued) is stored; a transient failure is
 /// rescheduled with backoff as a new message (then the original completed) or, if that cannot be sent,
 /// abandoned; a permanent failure is dead-lettered with a reason and description, its error already on the
-/// mapping row. Sessions (SessionId = object id) keep one object's items in order.</summary>
+/// mapping row. Sessions (SessionId = object id) keep one object's items in order. What to retry, when and under
+/// which MessageId is <see cref="WorkItemRetryPolicy"/>'s decision; this function sends and settles.</summary>
 public sealed partial class ProvisionObject(
-    SyncRunner engine,
+    WorkItemProcessor processor,
+    WorkItemRetryPolicy retries,
     WorkQueue queue,
     DeltaSweeper sweeper,
-    SyncOptions options,
-    TimeProvider timeProvider,
     ILogger<ProvisionObject> logger)
 {
-    /// <summary>Suffix of a rescheduled copy's MessageId: <c>{original}#r{attempt}</c>.</summary>
-    public const string RetrySuffix = "#r";
-
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(15);
-
     [Function(nameof(ProvisionObject))]
     public async Task RunAsync(
         [ServiceBusTrigger("%ProvisioningQueueName%", Connection = "ServiceBusConnection", IsSessionsEnabled = true, AutoCompleteMessages = false)] ServiceBusReceivedMessage message,
@@ -50,14 +42,14 @@ public sealed partial class ProvisionObject(
             return;
         }
 
-        var attempt = AttemptOf(message);
-        var result = await engine.ProcessWorkItemAsync(item, redelivered: attempt > 0 || message.DeliveryCount > 1, cancellationToken);
+        var attempt = WorkItemRetryPolicy.AttemptOf(message);
+        var result = await processor.ProcessWorkItemAsync(item, redelivered: WorkItemRetryPolicy.IsRedelivered(message), cancellationToken);
         switch (result.Status)
         {
             case WorkItemStatus.Done:
                 try
                 {
-                    await queue.SendAsync(FollowUps(result.FollowUps, message.MessageId), cancellationToken);
+                    await queue.SendAsync(retries.FollowUps(result.FollowUps, message.MessageId), cancellationToken);
                     if (result.SweepRequested)
                     {
                         await sweeper.SweepAsync(cancellationToken);
@@ -74,11 +66,11 @@ public sealed partial class ProvisionObject(
                 await messageActions.CompleteMessageAsync(message, cancellationToken);
                 return;
 
-            case WorkItemStatus.Transient when attempt + 1 >= options.MaxAttempts:
-                var description = $"{options.MaxAttempts} attempts failed; last: {result.Reason}: {result.Description}";
+            case WorkItemStatus.Transient when retries.IsExhausted(attempt):
+                var description = retries.ExhaustedDescription(result.Reason, result.Description);
                 try
                 {
-                    await engine.RecordFailureAsync(item, $"{FailureReasons.RetriesExhausted}: {description}", cancellationToken);
+                    await processor.RecordFailureAsync(item, $"{FailureReasons.RetriesExhausted}: {description}", cancellationToken);
                 }
                 catch (Azure.RequestFailedException ex)
                 {
@@ -91,10 +83,9 @@ public sealed partial class ProvisionObject(
                 return;
 
             case WorkItemStatus.Transient:
-                var delay = Backoff(attempt);
+                var retry = retries.Retry(item, message.MessageId, attempt);
                 try
                 {
-                    var retry = new QueuedWorkItem(item, RetryMessageId(message.MessageId, attempt + 1), timeProvider.GetUtcNow().Add(delay));
                     await queue.SendAsync([retry], cancellationToken);
                 }
                 catch (Exception ex) when (ex is ServiceBusException or TimeoutException or InvalidOperationException)
@@ -104,7 +95,7 @@ public sealed partial class ProvisionObject(
                     return;
                 }
 
-                LogRescheduled(logger, item.Kind.ToString(), item.ObjectId, result.Reason ?? "", attempt + 1, delay.TotalSeconds);
+                LogRescheduled(logger, item.Kind.ToString(), item.ObjectId, result.Reason ?? "", attempt + 1, retries.Backoff(attempt).TotalSeconds);
                 await messageActions.CompleteMessageAsync(message, cancellationToken);
                 return;
 
@@ -112,56 +103,6 @@ public sealed partial class ProvisionObject(
                 await messageActions.DeadLetterMessageAsync(message, null, result.Reason ?? FailureReasons.Permanent, Shorten(result.Description ?? "Permanent failure."), cancellationToken);
                 return;
         }
-    }
-
-    /// <summary>How many times this item was already retried: the rescheduled copies count, and so do broker redeliveries.</summary>
-    public static int AttemptOf(ServiceBusReceivedMessage message)
-    {
-        var copies = 0;
-        var id = message.MessageId ?? "";
-        var at = id.LastIndexOf(RetrySuffix, StringComparison.Ordinal);
-        if (at >= 0 && int.TryParse(id.AsSpan(at + RetrySuffix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-        {
-            copies = n;
-        }
-
-        return copies + Math.Max(0, message.DeliveryCount - 1);
-    }
-
-    public static string RetryMessageId(string messageId, int attempt)
-    {
-        var at = messageId.LastIndexOf(RetrySuffix, StringComparison.Ordinal);
-        var baseId = at >= 0 ? messageId[..at] : messageId;
-        return $"{baseId}{RetrySuffix}{attempt.ToString(CultureInfo.InvariantCulture)}";
-    }
-
-    private TimeSpan Backoff(int attempt)
-    {
-        var seconds = options.RetryBaseDelaySeconds * Math.Pow(2, Math.Min(attempt, 16));
-        return TimeSpan.FromSeconds(Math.Min(seconds, MaxBackoff.TotalSeconds));
-    }
-
-    /// <summary>Follow-ups for the same object within one delay window share a MessageId, so a burst (many
-    /// members of one group provisioned at once) collapses into one delivery at the end of the window.</summary>
-    private List<QueuedWorkItem> FollowUps(IReadOnlyList<FollowUp> followUps, string triggeringMessageId)
-    {
-        if (followUps.Count == 0)
-        {
-            return [];
-        }
-
-        var now = timeProvider.GetUtcNow();
-        var window = Math.Max(1, options.FollowUpDelaySeconds);
-        var bucket = now.ToUnixTimeSeconds() / window;
-        var notBefore = options.FollowUpDelaySeconds == 0 ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeSeconds((bucket + 1) * window);
-        var trigger = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(triggeringMessageId)).AsSpan(0, 4));
-        return followUps
-            .DistinctBy(f => (f.Kind, f.ObjectId))
-            .Select(f => new QueuedWorkItem(
-                new WorkItem(f.Kind, f.ObjectId, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.FollowUp),
-                options.FollowUpDelaySeconds == 0 ? $"f:{f.ObjectId}:{trigger}" : $"f:{f.ObjectId}:{bucket.ToString(CultureInfo.InvariantCulture)}",
-                notBefore))
-            .ToList();
     }
 
     private static string Shorten(string text) => text.Length <= 1000 ? text : text[..1000];

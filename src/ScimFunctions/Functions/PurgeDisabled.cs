@@ -6,7 +6,7 @@ namespace ScimFunctions.Functions;
 
 /// <summary>Deletes target users disabled longer than the grace period (only those this connector created or
 /// adopted, confirmed as leavers by the directory, under the destructive-action threshold).</summary>
-public sealed partial class PurgeDisabled(SyncRunner engine, ILogger<PurgeDisabled> logger)
+public sealed partial class PurgeDisabled(DisabledUserPurge purge, ILogger<PurgeDisabled> logger)
 {
     [Function(nameof(PurgeDisabled))]
     public async Task RunAsync([TimerTrigger("%PurgeDisabledSchedule%")] TimerInfo timer, CancellationToken cancellationToken = default)
@@ -16,7 +16,7 @@ public sealed partial class PurgeDisabled(SyncRunner engine, ILogger<PurgeDisabl
             LogPastDue(logger);
         }
 
-        var summary = await engine.PurgeDisabledAsync(dryRun: false, cancellationToken);
+        var summary = await purge.PurgeDisabledAsync(dryRun: false, cancellationToken);
         LogDone(logger, summary.Deleted, summary.Staged, summary.Failed);
     }
 

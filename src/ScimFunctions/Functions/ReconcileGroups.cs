@@ -6,7 +6,7 @@ namespace ScimFunctions.Functions;
 
 /// <summary>Compares every known group's target members with the desired set and fixes the difference
 /// (drift from edits made on the target); a group nobody touched costs one conditional read.</summary>
-public sealed partial class ReconcileGroups(SyncRunner engine, ILogger<ReconcileGroups> logger)
+public sealed partial class ReconcileGroups(GroupReconciler reconciler, ILogger<ReconcileGroups> logger)
 {
     [Function(nameof(ReconcileGroups))]
     public async Task RunAsync([TimerTrigger("%ReconcileGroupsSchedule%")] TimerInfo timer, CancellationToken cancellationToken = default)
@@ -16,7 +16,7 @@ public sealed partial class ReconcileGroups(SyncRunner engine, ILogger<Reconcile
             LogPastDue(logger);
         }
 
-        var summary = await engine.ReconcileGroupsAsync(dryRun: false, cancellationToken);
+        var summary = await reconciler.ReconcileGroupsAsync(dryRun: false, cancellationToken);
         LogDone(logger, summary.GroupsUpdated, summary.MembersAdded, summary.MembersRemoved, summary.Failed, summary.UnmatchedGroups.Count);
     }
 

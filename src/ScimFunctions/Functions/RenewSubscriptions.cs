@@ -5,7 +5,7 @@ using ScimFunctions.Provisioning.Sync;
 namespace ScimFunctions.Functions;
 
 /// <summary>Makes sure the Graph subscriptions for users (and groups) exist and are far from expiry.</summary>
-public sealed partial class RenewSubscriptions(SyncRunner engine, ILogger<RenewSubscriptions> logger)
+public sealed partial class RenewSubscriptions(SubscriptionKeeper subscriptions, ILogger<RenewSubscriptions> logger)
 {
     [Function(nameof(RenewSubscriptions))]
     public async Task RunAsync([TimerTrigger("%RenewSubscriptionsSchedule%")] TimerInfo timer, CancellationToken cancellationToken = default)
@@ -15,8 +15,8 @@ public sealed partial class RenewSubscriptions(SyncRunner engine, ILogger<RenewS
             LogPastDue(logger);
         }
 
-        var changes = await engine.EnsureSubscriptionsAsync(cancellationToken);
-        var changed = changes.Count(c => c.Action != "current");
+        var changes = await subscriptions.EnsureAsync(cancellationToken);
+        var changed = changes.Count(c => c.Action != SubscriptionOutcome.Current);
         LogDone(logger, changed, changes.Count);
     }
 

@@ -1,9 +1,11 @@
 using System.Text.Json.Nodes;
 using GenesysScimEmulator;
 using GenesysScimEmulator.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ScimFunctions.ConcurrencyTests.Seams;
+using ScimFunctions.IntegrationTests.Engine.Support;
 using ScimFunctions.Functions;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
@@ -37,8 +39,17 @@ public sealed class World
         Directory = new ChangingDirectory(Time, YieldAsync) { ClockMoved = () => Scheduler.WakeAll() };
         Bus = new SessionBus(Time, YieldAsync) { Sent = () => Scheduler.WakeAll() };
         Scim = new YieldingScimClient(scim, YieldAsync);
-        Options = new SyncOptions { Parallelism = 1, FollowUpDelaySeconds = 1, SweepGroupDelaySeconds = 5, RetryBaseDelaySeconds = 1, DisabledGraceDays = 30 };
-        configure?.Invoke(Options);
+        Configure = o =>
+        {
+            o.Parallelism = 1;
+            o.FollowUpDelaySeconds = 1;
+            o.SweepGroupDelaySeconds = 5;
+            o.RetryBaseDelaySeconds = 1;
+            o.DisabledGraceDays = 30;
+            configure?.Invoke(o);
+        };
+        Options = new SyncOptions();
+        Configure(Options);
         emulator.State.Reset();
         Unmanaged = emulator.State.Store.CreateUser(new JsonObject { ["userName"] = "admin-only@contoso.com", ["displayName"] = "Not managed", ["title"] = "Keep me" }, Urls).Body["id"]!.GetValue<string>();
     }
@@ -58,6 +69,9 @@ public sealed class World
     public YieldingScimClient Scim { get; }
 
     public SyncOptions Options { get; }
+
+    /// <summary>The world's settings, applied to every instance's engine as its host's configuration would be.</summary>
+    public Action<SyncOptions> Configure { get; }
 
     /// <summary>A target user nobody manages; it must come out untouched.</summary>
     public string Unmanaged { get; }
@@ -280,7 +294,7 @@ public sealed class Instance
 
     public string Name { get; }
 
-    public SyncRunner Engine { get; private set; } = null!;
+    public TestEngine Engine { get; private set; } = null!;
 
     public WorkQueue Queue { get; private set; } = null!;
 
@@ -291,10 +305,12 @@ public sealed class Instance
     /// <summary>A fresh host: new engine, caches and gate, as after a process restart.</summary>
     public void Restart()
     {
-        Engine = SyncRunner.Create(_world.Scim, _world.Directory, _world.Tables, _world.Options, _world.Time);
+        Engine = TestEngine.Build(_world.Scim, _world.Directory, _world.Tables, _world.Configure, _world.Time);
         Queue = new WorkQueue(_world.Bus.CreateSender());
-        Sweeper = new DeltaSweeper(Engine.Store, _world.Directory, Queue, _world.Options, _world.Time, NullLogger.Instance);
-        Provision = new ProvisionObject(Engine, Queue, Sweeper, _world.Options, _world.Time, NullLogger<ProvisionObject>.Instance);
+
+        // Without target hints, as the scenarios were written (the registered sweeper lists the target on a full resync).
+        Sweeper = new DeltaSweeper(Engine.Store, _world.Directory, Queue, Engine.Options, _world.Time, NullLogger.Instance);
+        Provision = new ProvisionObject(Engine.WorkItems, Engine.Services.GetRequiredService<WorkItemRetryPolicy>(), Queue, Sweeper, NullLogger<ProvisionObject>.Instance);
     }
 
     internal bool Processing { get; set; }

@@ -62,8 +62,8 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal(4, plan.Created);
         Assert.Equal(3, plan.MembersAdded);
-        Assert.Contains(plan.Operations, o => o.ObjectId == "u-000" && o.Action == PlanActions.Create && o.Reason.Length > 0);
-        Assert.Contains(plan.Operations, o => o.ObjectId == "g-sales" && o.Action == PlanActions.AddMembers);
+        Assert.Contains(plan.Operations, o => o.ObjectId == "u-000" && o.Action == PlanAction.Create && o.Reason.Length > 0);
+        Assert.Contains(plan.Operations, o => o.ObjectId == "g-sales" && o.Action == PlanAction.AddMembers);
         Assert.Equal(0, h.ScimWrites);
         Assert.Equal(0, h.TableWrites.Writes);
         Assert.Empty(h.TargetUsers());
@@ -288,9 +288,9 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("u-000", mover.ObjectId);
         Assert.True(mover.InScope);
         Assert.Equal(["title"], mover.ChangedPaths);
-        Assert.Equal(PlanActions.Update, Assert.Single(mover.Operations).Action);
+        Assert.Equal(PlanAction.Update, Assert.Single(mover.Operations).Action);
         Assert.Equal("Team Lead", mover.Projection!["title"]);
-        Assert.Equal(PlanActions.Skip, Assert.Single(disabled.Operations).Action);
+        Assert.Equal(PlanAction.Skip, Assert.Single(disabled.Operations).Action);
         Assert.False(missing.FoundInDirectory);
         Assert.Equal(0, h.ScimWrites);
 
@@ -308,13 +308,13 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
         h.ResetCounters();
 
         var steady = await h.Engine.ReconcileGroupsAsync();
-        Assert.DoesNotContain(steady.Operations, o => o.Action == PlanActions.Drift);
+        Assert.DoesNotContain(steady.Operations, o => o.Action == PlanAction.Drift);
 
         var edited = (await h.MappingAsync("u-001")).ScimId!;
         h.Emulator.State.Store.EditUserConcurrently(edited, new System.Text.Json.Nodes.JsonObject { ["title"] = "Changed in Genesys" });
         var drift = await h.Engine.ReconcileGroupsAsync();
 
-        var op = Assert.Single(drift.Operations, o => o.Action == PlanActions.Drift);
+        var op = Assert.Single(drift.Operations, o => o.Action == PlanAction.Drift);
         Assert.Equal("u-001", op.ObjectId);
         Assert.Equal("title", op.Detail);
         Assert.Equal(0, h.ScimWrites);

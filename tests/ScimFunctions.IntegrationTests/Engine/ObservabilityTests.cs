@@ -63,9 +63,9 @@ public sealed class ObservabilityTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task RenewSubscriptions_CreatesThenKeeps_AndALifecycleItemReauthorizesAndSweeps()
     {
         var created = await h.Engine.EnsureSubscriptionsAsync();
-        Assert.Equal(["created", "created"], created.Select(c => c.Action));
+        Assert.Equal([SubscriptionOutcome.Created, SubscriptionOutcome.Created], created.Select(c => c.Action));
         var again = await h.Engine.EnsureSubscriptionsAsync();
-        Assert.All(again, c => Assert.Equal("current", c.Action));
+        Assert.All(again, c => Assert.Equal(SubscriptionOutcome.Current, c.Action));
         Assert.Equal(2, (await h.Engine.GetStatusAsync()).Subscriptions.Count);
 
         h.AddUser("u-late", "late@contoso.com", "Late Comer");

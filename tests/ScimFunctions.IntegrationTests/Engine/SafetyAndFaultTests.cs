@@ -121,7 +121,7 @@ public sealed class SafetyAndFaultTests(AzuriteFixture azurite) : IAsyncLifetime
         var status = await h.Engine.GetStatusAsync();
         Assert.NotNull(status.Hold);
         Assert.Equal(2, status.Staged.Count);
-        Assert.All(status.Staged, s => Assert.Equal("disable", s.Action));
+        Assert.All(status.Staged, s => Assert.Equal(PlanAction.Disable, s.Action));
 
         // While the hold stands, nothing destructive runs, even in a new hour.
         h.Time.Advance(TimeSpan.FromHours(2));

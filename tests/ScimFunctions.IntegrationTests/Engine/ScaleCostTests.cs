@@ -78,7 +78,7 @@ public sealed class ScaleCostTests(AzuriteFixture azurite) : IAsyncLifetime
             {
                 ["users"] = new JsonArray(new JsonObject { ["userName"] = "user00004@contoso.com", ["displayName"] = "User 00004" }),
             }).Users.Single().Id);
-        var engine = SyncRunner.Create(late, h.Directory, h.Tables, h.Options, h.Time, tablePrefix: h.TablePrefix);
+        using var engine = TestEngine.Build(late, h.Directory, h.Tables, h.Configure, h.Time, tablePrefix: h.TablePrefix);
 
         var summary = await engine.SyncAsync(dryRun: false);
 

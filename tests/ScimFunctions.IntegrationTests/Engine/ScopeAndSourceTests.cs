@@ -41,7 +41,7 @@ public sealed class ScopeAndSourceTests(AzuriteFixture azurite, ITestOutputHelpe
         var first = await h.Engine.SyncAsync(dryRun: false);
 
         Assert.Equal(1, first.Created);
-        Assert.Contains(first.Operations, o => o.ObjectId == "u-out" && o.Action == PlanActions.Skip && o.Reason.Contains("scope filter", StringComparison.Ordinal));
+        Assert.Contains(first.Operations, o => o.ObjectId == "u-out" && o.Action == PlanAction.Skip && o.Reason.Contains("scope filter", StringComparison.Ordinal));
         Assert.Single(h.TargetUsers());
 
         h.Graph.UpdateUser("u-in", p => p["department"] = "Finance");
@@ -81,7 +81,7 @@ public sealed class ScopeAndSourceTests(AzuriteFixture azurite, ITestOutputHelpe
         var path = WriteSnapshot(
             [("s-1", "s1@contoso.com", null), ("s-2", "s2@contoso.com", "s-1"), ("s-3", "s3@contoso.com", "s-1")],
             [("sg-1", "Agents", ["s-2", "s-3"])]);
-        var engine = SyncRunner.Create(h.Scim, new SnapshotDirectorySource(path, new InMemorySnapshotStateStore(), NullLogger<SnapshotDirectorySource>.Instance), h.Tables, new SyncOptions(), h.Time, tablePrefix: h.TablePrefix);
+        using var engine = TestEngine.Build(h.Scim, new SnapshotDirectorySource(path, new InMemorySnapshotStateStore(), NullLogger<SnapshotDirectorySource>.Instance), h.Tables, time: h.Time, tablePrefix: h.TablePrefix);
 
         var first = await engine.SyncAsync(dryRun: false);
         Assert.Equal(3, first.Created);

@@ -90,12 +90,12 @@ public sealed class HostedApp : IAsyncLifetime
 
     /// <summary>An engine in the test process over the same tables, emulator and Graph double, to set up state the
     /// worker then acts on (its own clock, so a test can stand in the past).</summary>
-    public SyncRunner Engine(TimeProvider time)
+    public TestEngine Engine(TimeProvider time)
     {
         var scim = ScimClient.Create(new ScimOptions { Profile = "genesys", BaseUrl = Emulator.ScimBaseUrl, ClientId = Emulator.ClientId, ClientSecret = Emulator.ClientSecret, RequestsPerMinute = 60_000, RequestBurst = 1_000 });
         var graphOptions = new GraphOptions { BaseUrl = Graph.BaseUrl, Credential = GraphCredentialKinds.Token, StaticToken = GraphDouble.DefaultToken, MaxRetries = 1, RetryTimeLimitSeconds = 5 };
         var directory = new GraphDirectorySource(GraphClients.Create(graphOptions), graphOptions, NullLogger<GraphDirectorySource>.Instance);
-        return SyncRunner.Create(scim, directory, new TableServiceClient(AzuriteConnectionString), new SyncOptions(), time, tablePrefix: TablePrefix);
+        return TestEngine.Build(scim, directory, new TableServiceClient(AzuriteConnectionString), time: time, tablePrefix: TablePrefix);
     }
 
     /// <summary>Reads a resource back through the emulator's own SCIM API, as an admin's tool would.</summary>

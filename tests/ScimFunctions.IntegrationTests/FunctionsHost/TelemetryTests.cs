@@ -57,7 +57,7 @@ public sealed class TelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
         var tracerProvider = host.Services.GetRequiredService<TracerProvider>();
         var loggerProvider = host.Services.GetRequiredService<LoggerProvider>();
 
-        var summary = await host.Services.GetRequiredService<SyncRunner>().SyncAsync(dryRun: false);
+        var summary = await host.Services.GetRequiredService<FullSync>().SyncAsync(dryRun: false);
         Assert.Equal(2, summary.Created);
         meterProvider.ForceFlush();
         tracerProvider.ForceFlush();

@@ -149,13 +149,13 @@ internal static class Summaries
         new(280, 3, 5, 0, 12, 18, 400, 2, 0, 0, 620, 310, [], [], operations ?? []);
 
     public static SyncSummary WithFailure() =>
-        new(1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 4, 2, [], [new ObjectFailure("user", "u-2", "the target rejects phoneNumbers[work]")], []);
+        new(1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 4, 2, [], [new ObjectFailure(ObjectKind.User, "u-2", "the target rejects phoneNumbers[work]")], []);
 
     public static SyncSummary WithStaged() =>
         new(0, 0, 0, 0, 10, 0, 0, 0, 0, 2, 0, 0, [], [],
         [
-            new PlannedOperation("user", "u-7", "stage", "disable held: threshold of 1 per hour reached"),
-            new PlannedOperation("user", "u-8", "stage", "disable held: threshold of 1 per hour reached"),
+            new PlannedOperation(ObjectKind.User, "u-7", PlanAction.Stage, "disable held: threshold of 1 per hour reached"),
+            new PlannedOperation(ObjectKind.User, "u-8", PlanAction.Stage, "disable held: threshold of 1 per hour reached"),
         ]);
 }
 

@@ -17,8 +17,8 @@ public sealed class CliOperatorCommandsTests
         Now.AddMinutes(-5),
         null,
         [new GraphSubscription("sub-1", "/users", Now.AddDays(2))],
-        [new StatusFailure("user", "u-9", "InvalidValue: the target rejects title", Now.AddHours(-1))],
-        [new StagedAction("u-7", "disable", "threshold reached", Now.AddMinutes(-30), "scim-7")],
+        [new StatusFailure(ObjectKind.User, "u-9", "InvalidValue: the target rejects title", Now.AddHours(-1))],
+        [new StagedAction("u-7", PlanAction.Disable, "threshold reached", Now.AddMinutes(-30), "scim-7")],
         new DestructiveHold(Now.AddMinutes(-30), "501 destructive actions in the last hour"),
         ["Finance Approvers", "Legal Hold"]);
 
@@ -89,7 +89,7 @@ public sealed class CliOperatorCommandsTests
             ["userName"],
             [ScimPatchOperation.Replace("userName", JsonValue.Create("nadia.singh@contoso.com"))],
             null,
-            [new PlannedOperation("user", "u-1", "update", "changed: userName", "userName")],
+            [new PlannedOperation(ObjectKind.User, "u-1", PlanAction.Update, "changed: userName", "userName")],
             new UserMapping("u-1", "scim-1", "\"3\"", "hash", null, LifecycleState.Active, null, MappingOrigin.Adopted));
 
         var run = await harness.RunAsync(CliHarness.SyncArgs() is var args ? ["explain", "nadia.singh@contoso.com", .. args[1..]] : []);
@@ -119,7 +119,7 @@ public sealed class CliOperatorCommandsTests
     {
         var harness = new CliHarness();
         harness.Engines.Explanation = new UserExplanation("ghost@contoso.com", null, false, false, "not found in the directory", null, null, [], [], null,
-            [new PlannedOperation("user", "ghost@contoso.com", "skip", "not found in the directory")], null);
+            [new PlannedOperation(ObjectKind.User, "ghost@contoso.com", PlanAction.Skip, "not found in the directory")], null);
 
         var run = await harness.RunAsync(["explain", "ghost@contoso.com", "--json", .. CliHarness.SyncArgs()[1..]]);
 
@@ -147,7 +147,7 @@ public sealed class CliOperatorCommandsTests
     public async Task StagedDiscard_NeedsOnlyTheState_AndListsWhatWasDropped()
     {
         var harness = new CliHarness();
-        harness.Engines.Summary = Summaries.Converged([new PlannedOperation("user", "u-7", "skip", "staged disable discarded by the operator")]);
+        harness.Engines.Summary = Summaries.Converged([new PlannedOperation(ObjectKind.User, "u-7", PlanAction.Skip, "staged disable discarded by the operator")]);
 
         var run = await harness.RunAsync("staged", "discard");
 

@@ -149,10 +149,10 @@ public sealed class CliSyncOutputTests
         var harness = new CliHarness();
         harness.Engines.Summary = Summaries.Converged(
         [
-            new PlannedOperation("group", "g-1", "add-members", "members joined in Entra", "+3"),
-            new PlannedOperation("user", "u-1", "create", "new in scope"),
-            new PlannedOperation("user", "u-2", "update", "department changed", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
-            new PlannedOperation("user", "u-3", "none", "unchanged"),
+            new PlannedOperation(ObjectKind.Group, "g-1", PlanAction.AddMembers, "members joined in Entra", "+3"),
+            new PlannedOperation(ObjectKind.User, "u-1", PlanAction.Create, "new in scope"),
+            new PlannedOperation(ObjectKind.User, "u-2", PlanAction.Update, "department changed", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"),
+            new PlannedOperation(ObjectKind.User, "u-3", PlanAction.None, "unchanged"),
         ]);
         harness.Engines.UserNames["u-1"] = "alex.new@contoso.com";
         var args = CliHarness.SyncArgs();
@@ -175,7 +175,7 @@ public sealed class CliSyncOutputTests
     public async Task Plan_Json_CarriesTheOperations()
     {
         var harness = new CliHarness();
-        harness.Engines.Summary = Summaries.Converged([new PlannedOperation("user", "u-1", "create", "new in scope")]);
+        harness.Engines.Summary = Summaries.Converged([new PlannedOperation(ObjectKind.User, "u-1", PlanAction.Create, "new in scope")]);
         var args = CliHarness.SyncArgs("--json");
         args[0] = "plan";
 

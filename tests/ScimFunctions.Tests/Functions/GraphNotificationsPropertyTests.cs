@@ -146,7 +146,7 @@ public sealed class GraphNotificationsPropertyTests(ITestOutputHelper output)
         foreach (var message in sender.Messages)
         {
             Assert.InRange(message.MessageId.Length, 1, 128);
-            Assert.InRange(ProvisionObject.RetryMessageId(message.MessageId, 99_999).Length, 1, 128);
+            Assert.InRange(WorkItemRetryPolicy.RetryMessageId(message.MessageId, 99_999).Length, 1, 128);
             Assert.InRange(message.SessionId.Length, 1, 128);
             Assert.True(GraphNotificationParser.IsSafeId(message.SessionId), "SessionId is not a safe id");
         }

@@ -441,7 +441,7 @@ public sealed class GraphNotificationsTests : IAsyncDisposable
         await Function.RunAsync(Request("POST", Notifications.Collection(Notifications.UserChange(id))));
 
         var message = Assert.Single(sender.Messages);
-        Assert.InRange(ProvisionObject.RetryMessageId(message.MessageId, 99_999).Length, 1, 128);
+        Assert.InRange(WorkItemRetryPolicy.RetryMessageId(message.MessageId, 99_999).Length, 1, 128);
     }
 
     [Theory]

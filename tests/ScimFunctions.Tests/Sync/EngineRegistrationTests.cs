@@ -64,6 +64,29 @@ public sealed class EngineRegistrationTests
     }
 
     [Fact]
+    public void MalformedStateConnectionString_FailsAtStart_LikeTheCli_WithoutQuotingIt()
+    {
+        // The CLI always refused it before contacting anything; the host took it and failed at the first table call.
+        using var provider = Build(new() { ["State:ConnectionString"] = "AccountName=acct;AccountKey=c2VjcmV0LWtleQ==;Nonsense" });
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<StateOptions>>().Value);
+        var failure = Assert.Single(ex.Failures);
+        Assert.Contains("State__ConnectionString is not a storage connection string", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0LWtleQ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutGraphSubscriptions_TheKeeperKeepsNone_AndAnswersLifecycleItemsSo()
+    {
+        using var provider = Build(new() { ["State:ConnectionString"] = "UseDevelopmentStorage=true" });
+        var keeper = provider.GetRequiredService<SubscriptionKeeper>();
+
+        // No Table or Graph call is made: there is nothing to keep.
+        Assert.Empty(await keeper.EnsureAsync());
+        Assert.Equal("no Graph subscriptions configured", await keeper.HandleLifecycleAsync("sub-1", "reauthorizationRequired"));
+    }
+
+    [Fact]
     public void MissingStateConnection_FailsAtStart_NamingBothSettings()
     {
         using var provider = Build([]);
@@ -109,8 +132,8 @@ public sealed class EngineRegistrationTests
     {
         var message = ServiceBusModelFactory.ServiceBusReceivedMessage(messageId: messageId, deliveryCount: deliveryCount);
 
-        Assert.Equal(expected, ProvisionObject.AttemptOf(message));
-        Assert.Equal("u:abc:1#r5", ProvisionObject.RetryMessageId(messageId, 5));
+        Assert.Equal(expected, WorkItemRetryPolicy.AttemptOf(message));
+        Assert.Equal("u:abc:1#r5", WorkItemRetryPolicy.RetryMessageId(messageId, 5));
     }
 }
 

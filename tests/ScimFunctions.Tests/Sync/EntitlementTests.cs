@@ -61,7 +61,7 @@ public sealed class EntitlementRulesTests
     {
         var options = new SyncOptions { Division = "Home", Entitlements = $$"""{ "defaultDivision": "Home", "rules": [ { "group": "{{G1}}", "roles": ["Agent"] } ] }""" };
 
-        var failures = ProvisioningRegistration.ValidateSyncOptions(options);
+        var failures = new SyncOptionsValidator().Failures(options);
 
         Assert.Contains(failures, f => f.Contains("Sync__Entitlements gives divisions", StringComparison.Ordinal));
     }

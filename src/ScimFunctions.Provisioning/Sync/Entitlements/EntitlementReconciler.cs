@@ -15,7 +15,7 @@ internal static class EntitlementReconciler
         }
         catch (ProvisioningException ex)
         {
-            summary.Fail(ObjectKinds.User, "*", $"{ex.Reason}: {ex.Message}");
+            summary.Fail(ObjectKind.User, "*", $"{ex.Reason}: {ex.Message}");
             return;
         }
 
@@ -27,7 +27,7 @@ internal static class EntitlementReconciler
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKinds.User, id, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, id, $"{ex.Reason}: {ex.Message}");
             }
         }
     }

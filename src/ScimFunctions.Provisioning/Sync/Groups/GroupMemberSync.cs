@@ -47,19 +47,19 @@ public sealed class GroupMemberSync(
             }
 
             (plan, version) = (written.Plan, written.Version);
-            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
+            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
             if (change.Request.SeenAt is { } seen)
             {
-                metrics.Lag.Record(Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds), ProvisioningMetrics.Kind(ObjectKinds.Group));
+                metrics.Lag.Record(Math.Max(0, (time.GetUtcNow() - seen).TotalSeconds), ProvisioningMetrics.Kind(ObjectKind.Group));
             }
 
             var counts = $"+{plan.Add.Count} -{plan.Remove.Count}";
-            EngineLog.Updated(logger, ObjectKinds.Group, change.Id, change.ScimId, change.RemovalReason is null ? "members" : "members removed", counts);
+            EngineLog.Updated(logger, ObjectKind.Group, change.Id, change.ScimId, change.RemovalReason is null ? "members" : "members removed", counts);
         }
         else if (!stateChanged && !pendingChanged)
         {
-            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
-            EngineLog.Unchanged(logger, ObjectKinds.Group, change.Id, "members converged");
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
+            EngineLog.Unchanged(logger, ObjectKind.Group, change.Id, "members converged");
             return Outcome(change, plan, operations);
         }
 
@@ -83,7 +83,7 @@ public sealed class GroupMemberSync(
 
             if (got.Outcome != ScimOutcome.NotModified || mapping.Members is null)
             {
-                var held = ScimFailures.EnsureOk(got, ObjectKinds.Group, change.Id, "read", metrics);
+                var held = ScimFailures.EnsureOk(got, ObjectKind.Group, change.Id, "read", metrics);
                 (body, version) = (held.Body, held.Version);
             }
         }
@@ -100,18 +100,18 @@ public sealed class GroupMemberSync(
         var reason = change.RemovalReason ?? "membership differs";
         if (plan.Add.Count > 0)
         {
-            operations.Add(new PlannedOperation(ObjectKinds.Group, change.Id, PlanActions.AddMembers, reason, $"{plan.Add.Count} member(s) to target group {change.ScimId}"));
+            operations.Add(new PlannedOperation(ObjectKind.Group, change.Id, PlanAction.AddMembers, reason, $"{plan.Add.Count} member(s) to target group {change.ScimId}"));
         }
 
         if (plan.Remove.Count > 0)
         {
-            operations.Add(new PlannedOperation(ObjectKinds.Group, change.Id, PlanActions.RemoveMembers, reason, $"{plan.Remove.Count} member(s) from target group {change.ScimId}"));
+            operations.Add(new PlannedOperation(ObjectKind.Group, change.Id, PlanAction.RemoveMembers, reason, $"{plan.Remove.Count} member(s) from target group {change.ScimId}"));
         }
 
         if (plan.IsEmpty)
         {
             var pending = change.Desired.Pending.Count;
-            operations.Add(new PlannedOperation(ObjectKinds.Group, change.Id, PlanActions.None, pending > 0 ? $"members converged; {pending} not provisioned" : "members converged", change.DisplayName));
+            operations.Add(new PlannedOperation(ObjectKind.Group, change.Id, PlanAction.None, pending > 0 ? $"members converged; {pending} not provisioned" : "members converged", change.DisplayName));
         }
 
         return operations;
@@ -124,7 +124,7 @@ public sealed class GroupMemberSync(
     {
         var (scimId, index, desired) = (change.ScimId, change.Index, change.Desired);
         var write = new VersionedWrite<MemberPlan>(
-            ObjectKinds.Group, change.Id, scimId,
+            ObjectKind.Group, change.Id, scimId,
             Send: (p, atVersion, ct) => scim.PatchGroupMembersAsync(scimId, p.Add, p.Remove, atVersion, ct),
             Read: ct => scim.GetGroupAsync(scimId, cancellationToken: ct),
             Replan: async (fresh, ct) => MemberPlan.Between(desired.ScimIds, await ManagedMembersAsync(fresh.Body, scimId, index, ct)),
@@ -139,15 +139,15 @@ public sealed class GroupMemberSync(
         }
 
         var answer = result.Answer!;
-        if (ScimFailures.IsRefusal(answer.Outcome, ObjectKinds.Group))
+        if (ScimFailures.IsRefusal(answer.Outcome, ObjectKind.Group))
         {
             var message = $"The target refused the member change of group {scimId}{ScimFailures.Detail(answer.Error)}.";
             await store.SaveGroupAsync(change.Mapping with { LastError = message, LastErrorAt = time.GetUtcNow() }, change.CancellationToken);
-            metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
-            throw new ProvisioningException(ScimFailures.Classify(answer.Outcome, ObjectKinds.Group).Reason, message, isTransient: false);
+            metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
+            throw new ProvisioningException(ScimFailures.Classify(answer.Outcome, ObjectKind.Group).Reason, message, isTransient: false);
         }
 
-        throw ScimFailures.For(answer, ObjectKinds.Group, change.Id, "member patch", metrics);
+        throw ScimFailures.For(answer, ObjectKind.Group, change.Id, "member patch", metrics);
     }
 
     /// <summary>Saves the row with the pending bookkeeping around it. Members never provisioned get a pending row,
@@ -175,14 +175,14 @@ public sealed class GroupMemberSync(
         var newlyPending = desired.Pending.Except(mapping.PendingMembers).ToList();
         foreach (var memberId in newlyPending.Where(desired.NeverProvisioned.Contains))
         {
-            await store.AddPendingAsync(memberId, ObjectKinds.Group, change.Id, cancellationToken);
+            await store.AddPendingAsync(memberId, ObjectKind.Group, change.Id, cancellationToken);
         }
 
         await store.SaveGroupAsync(updated, cancellationToken);
         await ThrowIfAnyJoinedAsync(change, newlyPending);
         foreach (var memberId in mapping.PendingMembers.Except(desired.Pending))
         {
-            await store.RemovePendingAsync(memberId, ObjectKinds.Group, change.Id, cancellationToken);
+            await store.RemovePendingAsync(memberId, ObjectKind.Group, change.Id, cancellationToken);
         }
     }
 
@@ -259,5 +259,5 @@ public sealed class GroupMemberSync(
     }
 
     private static GroupOutcome Outcome(MemberChange change, MemberPlan plan, List<PlannedOperation> operations) =>
-        new(change.Id, plan.IsEmpty ? PlanActions.None : PlanActions.Update, operations, plan.Add.Count, plan.Remove.Count, false, change.DisplayName);
+        new(change.Id, plan.IsEmpty ? PlanAction.None : PlanAction.Update, operations, plan.Add.Count, plan.Remove.Count, false, change.DisplayName);
 }

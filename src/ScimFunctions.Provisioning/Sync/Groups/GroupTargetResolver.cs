@@ -29,7 +29,7 @@ public sealed class GroupTargetResolver(
                 return null;
             }
 
-            return byId.IsSuccess ? byId.Value : throw ScimFailures.For(byId, ObjectKinds.Group, group.Id, "read of the mapped target group", metrics);
+            return byId.IsSuccess ? byId.Value : throw ScimFailures.For(byId, ObjectKind.Group, group.Id, "read of the mapped target group", metrics);
         }
 
         var found = await scim.FindGroupByDisplayNameAsync(name, cancellationToken);
@@ -40,7 +40,7 @@ public sealed class GroupTargetResolver(
 
         if (found.Outcome != ScimOutcome.NotFound)
         {
-            throw ScimFailures.For(found, ObjectKinds.Group, group.Id, "group lookup", metrics);
+            throw ScimFailures.For(found, ObjectKind.Group, group.Id, "group lookup", metrics);
         }
 
         if (!scim.Capabilities.CanCreateGroups)
@@ -59,11 +59,11 @@ public sealed class GroupTargetResolver(
         var created = await scim.CreateGroupAsync(name, group.Id, cancellationToken);
         if (!created.IsSuccess || created.Value is null)
         {
-            throw ScimFailures.For(created, ObjectKinds.Group, group.Id, "group create", metrics);
+            throw ScimFailures.For(created, ObjectKind.Group, group.Id, "group create", metrics);
         }
 
-        EngineLog.Provisioned(logger, ObjectKinds.Group, group.Id, created.Value.Id, PlanActions.Create);
-        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.Group));
+        EngineLog.Provisioned(logger, ObjectKind.Group, group.Id, created.Value.Id, PlanAction.Create);
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.Group));
         return created.Value;
     }
 
@@ -99,5 +99,5 @@ public sealed class GroupTargetResolver(
     }
 
     private static GroupOutcome Unmatched(string id, string why, string? displayName) =>
-        new(id, PlanActions.Skip, [new PlannedOperation(ObjectKinds.Group, id, PlanActions.Skip, "unmatched: " + why, displayName)], 0, 0, Unmatched: true, displayName);
+        new(id, PlanAction.Skip, [new PlannedOperation(ObjectKind.Group, id, PlanAction.Skip, "unmatched: " + why, displayName)], 0, 0, Unmatched: true, displayName);
 }

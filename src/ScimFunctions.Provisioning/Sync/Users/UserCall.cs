@@ -29,14 +29,14 @@ internal sealed record UserCall(
     /// <summary>The decision as far as the directory and the row tell it; steps add what they compare.</summary>
     public UserDecision Decision() => new(true, null, Projection?.Values, Existing?.Projection, [], [], Projection?.PendingManagerId);
 
-    public UserOutcome Done(string action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
+    public UserOutcome Done(PlanAction action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
         UserOutcomes.Done(Id, action, reason, decision, detail, followUps);
 }
 
 internal static class UserOutcomes
 {
-    public static UserOutcome Done(string id, string action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
-        new(id, action, [new PlannedOperation(ObjectKinds.User, id, action, reason, detail)], followUps ?? [], decision);
+    public static UserOutcome Done(string id, PlanAction action, string reason, UserDecision? decision, string? detail = null, IReadOnlyList<FollowUp>? followUps = null) =>
+        new(id, action, [new PlannedOperation(ObjectKind.User, id, action, reason, detail)], followUps ?? [], decision);
 
     public static string Paths(IEnumerable<string> paths) => AttributeMapper.Paths(paths);
 }

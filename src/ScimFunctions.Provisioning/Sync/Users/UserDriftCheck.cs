@@ -41,21 +41,21 @@ public sealed class UserDriftCheck(
         foreach (var drift in drifted)
         {
             var detail = Paths(drift.Changed);
-            EngineLog.Drift(logger, ObjectKinds.User, drift.Mapping.ObjectId, drift.Mapping.ScimId, detail);
+            EngineLog.Drift(logger, ObjectKind.User, drift.Mapping.ObjectId, drift.Mapping.ScimId, detail);
             if (options.RemediateUserDrift && !dryRun)
             {
                 await PutBackAsync(drift, detail, operations, failures, cancellationToken);
             }
             else
             {
-                operations.Add(new PlannedOperation(ObjectKinds.User, drift.Mapping.ObjectId, PlanActions.Drift, "changed on the target outside this connector", detail));
+                operations.Add(new PlannedOperation(ObjectKind.User, drift.Mapping.ObjectId, PlanAction.Drift, "changed on the target outside this connector", detail));
             }
         }
 
         foreach (var mapping in managed.Values.Where(m => !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
         {
-            EngineLog.Drift(logger, ObjectKinds.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
-            operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));
+            EngineLog.Drift(logger, ObjectKind.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
+            operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));
         }
 
         return operations;
@@ -104,24 +104,24 @@ public sealed class UserDriftCheck(
             if (patched is not null)
             {
                 await store.SaveUserAsync(mapping with { TargetVersion = patched.Version ?? mapping.TargetVersion }, cancellationToken);
-                metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             }
 
-            operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Update, "drift on the target put back", detail));
+            operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Update, "drift on the target put back", detail));
         }
         catch (StateConflictException)
         {
             // The row was written since the listing (a convergence of this user): that convergence holds the
             // newer truth; the next reconcile compares again.
-            operations.Add(new PlannedOperation(ObjectKinds.User, mapping.ObjectId, PlanActions.Drift, "drift not put back: the row changed meanwhile; compared again at the next reconcile", detail));
+            operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "drift not put back: the row changed meanwhile; compared again at the next reconcile", detail));
         }
         catch (ProvisioningException ex)
         {
-            failures?.Add(new ObjectFailure(ObjectKinds.User, mapping.ObjectId, StateFailures.Describe(ex)));
+            failures?.Add(new ObjectFailure(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(ex)));
         }
         catch (RequestFailedException ex) when (ex.Status != 400)
         {
-            failures?.Add(new ObjectFailure(ObjectKinds.User, mapping.ObjectId, StateFailures.Describe(StateFailures.FromTable(ex))));
+            failures?.Add(new ObjectFailure(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(StateFailures.FromTable(ex))));
         }
     }
 }

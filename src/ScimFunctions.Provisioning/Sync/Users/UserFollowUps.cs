@@ -15,7 +15,7 @@ public sealed class UserFollowUps(StateStore store)
         var waiting = await store.ListPendingAsync(objectId, cancellationToken);
         var result = waiting
             .Where(w => TableKeys.IsValid(w.Id))
-            .Select(w => new FollowUp(w.Kind == ObjectKinds.Group ? WorkItemKind.Group : WorkItemKind.User, w.Id, w.Kind == ObjectKinds.Group ? "member provisioned" : "manager provisioned"))
+            .Select(w => new FollowUp(w.Kind == ObjectKind.Group ? WorkItemKind.Group : WorkItemKind.User, w.Id, w.Kind == ObjectKind.Group ? "member provisioned" : "manager provisioned"))
             .ToList();
         if (wasLeaver)
         {

@@ -50,7 +50,7 @@ public sealed class UserJoiner(
             }
 
             // Deleted since the listing: look the person up as without an index.
-            ScimFailures.EnsureOkOrNotFound(listed, ObjectKinds.User, id, "read of the listed target user", metrics);
+            ScimFailures.EnsureOkOrNotFound(listed, ObjectKind.User, id, "read of the listed target user", metrics);
         }
 
         if (!listedAbsent)
@@ -62,7 +62,7 @@ public sealed class UserJoiner(
                 return await AdoptAsync(call, anchored, "target user carries this object id as externalId");
             }
 
-            ScimFailures.EnsureOkOrNotFound(byExternalId, ObjectKinds.User, id, "look up by externalId", metrics);
+            ScimFailures.EnsureOkOrNotFound(byExternalId, ObjectKind.User, id, "look up by externalId", metrics);
         }
 
         if (!desired.TryGetValue(ScimAttributes.UserName, out var userName))
@@ -84,7 +84,7 @@ public sealed class UserJoiner(
 
         call.Run.SimulatedActive[call.Id] = SimulatedTarget.Created;
         var why = listedAbsent ? "new in scope; the target's listing holds no user with this externalId or userName" : "new in scope; no target user with this externalId or userName";
-        return call.Done(PlanActions.Create, why, call.Decision(), Paths(call.Desired.Keys));
+        return call.Done(PlanAction.Create, why, call.Decision(), Paths(call.Desired.Keys));
     }
 
     private async Task<UserOutcome> CreateAsync(UserCall call, string userName)
@@ -95,10 +95,10 @@ public sealed class UserJoiner(
         {
             case ScimOutcome.Ok when created.Value is { } resource:
                 await rows.SaveAsync(rows.NewMapping(call, resource, MappingOrigin.Created), call.Existing, cancellationToken);
-                metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+                metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
                 rows.RecordLag(call.Request);
-                EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Create);
-                return call.Done(PlanActions.Create, "new in scope", call.Decision(), Paths(desired.Keys), await followUps.BecameActiveAsync(id, call.WasLeaver, cancellationToken));
+                EngineLog.Provisioned(logger, ObjectKind.User, id, resource.Id, PlanAction.Create);
+                return call.Done(PlanAction.Create, "new in scope", call.Decision(), Paths(desired.Keys), await followUps.BecameActiveAsync(id, call.WasLeaver, cancellationToken));
 
             case ScimOutcome.Uniqueness when created.Value is { } clash:
                 // The client already found the user holding the userName (e.g. our own timed-out create).
@@ -112,7 +112,7 @@ public sealed class UserJoiner(
                     return await AdoptAsync(call, named, "create met 409; target user has the same userName");
                 }
 
-                ScimFailures.EnsureOkOrNotFound(byName, ObjectKinds.User, id, "look up by userName", metrics);
+                ScimFailures.EnsureOkOrNotFound(byName, ObjectKind.User, id, "look up by userName", metrics);
                 return await rows.FailPermanentAsync(call, FailureReasons.UserNameTaken, $"The target refused the userName as taken (409) but no user with it can be found{ScimFailures.Detail(created.Error)}.");
 
             default:
@@ -146,7 +146,7 @@ public sealed class UserJoiner(
         if (call.Run.DryRun)
         {
             call.Run.SimulatedActive[id] = new SimulatedTarget(target.Id);
-            return call.Done(PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {target.Id}" : $"target {target.Id}; patch {Paths(changed)}");
+            return call.Done(PlanAction.Adopt, why, decision, changed.Count == 0 ? $"target {target.Id}" : $"target {target.Id}; patch {Paths(changed)}");
         }
 
         var resource = target;
@@ -157,10 +157,10 @@ public sealed class UserJoiner(
         }
 
         await rows.SaveAsync(rows.NewMapping(call, resource, MappingOrigin.Adopted), call.Existing, cancellationToken);
-        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         rows.RecordLag(call.Request);
-        EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Adopt);
-        return call.Done(PlanActions.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}",
+        EngineLog.Provisioned(logger, ObjectKind.User, id, resource.Id, PlanAction.Adopt);
+        return call.Done(PlanAction.Adopt, why, decision, changed.Count == 0 ? $"target {resource.Id}" : $"target {resource.Id}; patched {Paths(changed)}",
             await followUps.BecameActiveAsync(id, call.WasLeaver, cancellationToken));
     }
 }

@@ -26,15 +26,15 @@ public sealed class UserLeaver(
         if (mapping is not { IsProvisioned: true })
         {
             var skipWhy = why + "; not provisioned";
-            EngineLog.Skipped(logger, ObjectKinds.User, id, skipWhy);
-            return call.Done(PlanActions.Skip, skipWhy, decision);
+            EngineLog.Skipped(logger, ObjectKind.User, id, skipWhy);
+            return call.Done(PlanAction.Skip, skipWhy, decision);
         }
 
         if (mapping.State == LifecycleState.Disabled)
         {
-            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             var left = call.RecomputeFollowUps ? await followUps.LeftAsync(mapping, cancellationToken) : [];
-            return call.Done(PlanActions.None, why + "; already disabled", decision, followUps: left);
+            return call.Done(PlanAction.None, why + "; already disabled", decision, followUps: left);
         }
 
         // A user disabled in Entra still has its data: the disable writes it with active=false.
@@ -44,17 +44,17 @@ public sealed class UserLeaver(
         var changed = ScimProjection.ChangedPaths(baseline, desired, mapper);
         decision = decision with { Desired = desired, ChangedPaths = changed, Patch = ops };
 
-        if (!await gate.AcquireAsync(id, PlanActions.Disable, mapping.ScimId, why, call.Run, cancellationToken))
+        if (!await gate.AcquireAsync(id, PlanAction.Disable, mapping.ScimId, why, call.Run, cancellationToken))
         {
-            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            return call.Done(PlanActions.Stage, $"disable held: {why}; destructive threshold reached", decision, "disable");
+            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+            return call.Done(PlanAction.Stage, $"disable held: {why}; destructive threshold reached", decision, "disable");
         }
 
         if (call.Run.DryRun)
         {
             // The group phase of the same plan must see this user as gone, as the real run would.
             call.Run.SimulatedInactive[id] = true;
-            return call.Done(PlanActions.Disable, why, decision, Paths(changed));
+            return call.Done(PlanAction.Disable, why, decision, Paths(changed));
         }
 
         var resource = await patcher.PatchAsync(mapping.ScimId!, ops, mapping.TargetVersion, desired, id, cancellationToken);
@@ -73,10 +73,10 @@ public sealed class UserLeaver(
             LastLagSeconds = rows.Lag(call.Request),
         };
         await store.SaveUserAsync(updated, cancellationToken);
-        metrics.Disables.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Disables.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         rows.RecordLag(call.Request);
         EngineLog.Disabled(logger, id, mapping.ScimId, resource is null ? why + " (already gone from the target)" : why);
-        return call.Done(PlanActions.Disable, why, decision, Paths(changed), await followUps.LeftAsync(mapping, cancellationToken));
+        return call.Done(PlanAction.Disable, why, decision, Paths(changed), await followUps.LeftAsync(mapping, cancellationToken));
     }
 
     /// <summary>A user disabled in Entra whose row is not active: nothing to write. A redelivery may follow a
@@ -86,6 +86,6 @@ public sealed class UserLeaver(
     {
         var provisioned = call.Existing is { IsProvisioned: true };
         var left = provisioned && call.RecomputeFollowUps ? await followUps.LeftAsync(call.Existing!, call.CancellationToken) : [];
-        return call.Done(provisioned ? PlanActions.None : PlanActions.Skip, provisioned ? "already disabled" : "account disabled in Entra; not provisioned", call.Decision(), followUps: left);
+        return call.Done(provisioned ? PlanAction.None : PlanAction.Skip, provisioned ? "already disabled" : "account disabled in Entra; not provisioned", call.Decision(), followUps: left);
     }
 }

@@ -37,10 +37,10 @@ public sealed class UserMover(
 
         if (IsUnchanged(mapping, projection))
         {
-            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            EngineLog.Unchanged(logger, ObjectKinds.User, id, "projection unchanged");
+            metrics.NoOps.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+            EngineLog.Unchanged(logger, ObjectKind.User, id, "projection unchanged");
             var waiting = call.RecomputeFollowUps ? await followUps.BecameActiveAsync(id, wasLeaver: true, cancellationToken) : [];
-            return call.Done(PlanActions.None, "mapped attributes unchanged", call.Decision(), followUps: waiting);
+            return call.Done(PlanAction.None, "mapped attributes unchanged", call.Decision(), followUps: waiting);
         }
 
         var stored = mapping.Projection;
@@ -54,7 +54,7 @@ public sealed class UserMover(
                 return await RecreateAsync(call);
             }
 
-            var held = ScimFailures.EnsureOk(got, ObjectKinds.User, id, "read", metrics);
+            var held = ScimFailures.EnsureOk(got, ObjectKind.User, id, "read", metrics);
             stored = ScimProjection.ReadCurrent(held.Body, mapper);
             version = held.Version;
         }
@@ -62,7 +62,7 @@ public sealed class UserMover(
         var ops = ScimProjection.Diff(stored, desired, mapper);
         var changed = ScimProjection.ChangedPaths(stored, desired, mapper);
         var decision = call.Decision() with { Stored = stored, ChangedPaths = changed, Patch = ops };
-        var action = reactivating ? PlanActions.Reactivate : ops.Count > 0 ? PlanActions.Update : PlanActions.None;
+        var action = reactivating ? PlanAction.Reactivate : ops.Count > 0 ? PlanAction.Update : PlanAction.None;
         var reason = reactivating ? "back in scope and enabled in Entra within the grace period" : ops.Count > 0 ? "changed: " + Paths(changed) : "bookkeeping only";
         var detail = ops.Count > 0 ? Paths(changed) : null;
         if (call.Run.DryRun)
@@ -98,13 +98,13 @@ public sealed class UserMover(
 
         if (ops.Count > 0)
         {
-            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.Updates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             rows.RecordLag(call.Request);
-            EngineLog.Updated(logger, ObjectKinds.User, id, mapping.ScimId, action, detail!);
+            EngineLog.Updated(logger, ObjectKind.User, id, mapping.ScimId, action, detail!);
         }
         else
         {
-            EngineLog.Unchanged(logger, ObjectKinds.User, id, "row refreshed");
+            EngineLog.Unchanged(logger, ObjectKind.User, id, "row refreshed");
         }
 
         var follow = reactivating || call.Run.ForceFollowUps ? await followUps.BecameActiveAsync(id, wasLeaver: true, cancellationToken) : [];
@@ -120,7 +120,7 @@ public sealed class UserMover(
             $"Target user {mapping.ScimId} was deleted on the target outside this connector; Sync__RecreateDeletedTargetUsers is false, so it is reported, not recreated.");
         if (call.Run.DryRun)
         {
-            return options.RecreateDeletedTargetUsers ? call.Done(PlanActions.Recreate, "deleted on the target outside this connector", call.Decision()) : await Report();
+            return options.RecreateDeletedTargetUsers ? call.Done(PlanAction.Recreate, "deleted on the target outside this connector", call.Decision()) : await Report();
         }
 
         if (await store.GetUserAsync(id, cancellationToken) is { } fresh && fresh.ETag != mapping.ETag)
@@ -170,9 +170,9 @@ public sealed class UserMover(
             LastLagSeconds = rows.Lag(call.Request),
         };
         await store.SaveUserAsync(updated, cancellationToken);
-        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-        EngineLog.Provisioned(logger, ObjectKinds.User, id, resource.Id, PlanActions.Recreate);
-        return call.Done(PlanActions.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", call.Decision(), $"new target {resource.Id}",
+        metrics.Creates.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+        EngineLog.Provisioned(logger, ObjectKind.User, id, resource.Id, PlanAction.Recreate);
+        return call.Done(PlanAction.Recreate, $"target user {mapping.ScimId} was deleted outside this connector", call.Decision(), $"new target {resource.Id}",
             await followUps.BecameActiveAsync(id, mapping.State == LifecycleState.Disabled || call.Run.ForceFollowUps, cancellationToken));
     }
 }

@@ -11,7 +11,7 @@ public sealed class UserPatcher(IScimClient scim, AttributeMapper mapper, SyncOp
     internal async Task<ScimResource?> PatchAsync(string scimId, List<ScimPatchOperation> ops, string? version, IReadOnlyDictionary<string, string> desired, string objectId, CancellationToken cancellationToken = default)
     {
         var write = new VersionedWrite<List<ScimPatchOperation>>(
-            ObjectKinds.User, objectId, scimId,
+            ObjectKind.User, objectId, scimId,
             Send: (plan, atVersion, ct) => scim.PatchUserAsync(scimId, plan, atVersion, ct),
             Read: ct => scim.GetUserAsync(scimId, cancellationToken: ct),
             Replan: (fresh, _) => ValueTask.FromResult(ScimProjection.Diff(ScimProjection.ReadCurrent(fresh.Body, mapper), desired, mapper)),
@@ -21,7 +21,7 @@ public sealed class UserPatcher(IScimClient scim, AttributeMapper mapper, SyncOp
         {
             VersionedWriteEnd.Written or VersionedWriteEnd.NothingToWrite => result.Resource,
             VersionedWriteEnd.Gone => null,
-            _ => throw ScimFailures.For(result.Answer!, ObjectKinds.User, objectId, "patch", metrics,
+            _ => throw ScimFailures.For(result.Answer!, ObjectKind.User, objectId, "patch", metrics,
                 result.Answer!.Outcome == ScimOutcome.InvalidValue ? EntitlementProjection.DescribeSent(desired, result.Plan) : null),
         };
     }

@@ -33,7 +33,7 @@ public sealed class UserPurger(
         var decision = new UserDecision(false, null, null, mapping.Projection, [], [], null);
         if (mapping.State != LifecycleState.Disabled || mapping.ScimId is null || mapping.Origin is null || mapping.DisabledSince != listed.DisabledSince)
         {
-            return new(Done(id, PlanActions.Skip, "not a disabled user this connector created or adopted", decision), null);
+            return new(Done(id, PlanAction.Skip, "not a disabled user this connector created or adopted", decision), null);
         }
 
         if (await StillLeaverAsync(id, cancellationToken) is { } back)
@@ -42,26 +42,26 @@ public sealed class UserPurger(
         }
 
         var why = $"disabled since {mapping.DisabledSince:u}, past the {options.DisabledGraceDays}-day grace period";
-        if (!await gate.AcquireAsync(id, PlanActions.Delete, mapping.ScimId, why, run, cancellationToken))
+        if (!await gate.AcquireAsync(id, PlanAction.Delete, mapping.ScimId, why, run, cancellationToken))
         {
-            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
-            return new(Done(id, PlanActions.Stage, $"delete held: {why}; destructive threshold reached", decision, "delete"), null);
+            metrics.Staged.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
+            return new(Done(id, PlanAction.Stage, $"delete held: {why}; destructive threshold reached", decision, "delete"), null);
         }
 
         if (run.DryRun)
         {
-            return new(Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}"), null);
+            return new(Done(id, PlanAction.Delete, why, decision, $"target {mapping.ScimId}"), null);
         }
 
         if (!await DeleteIfStillInactiveAsync(mapping, cancellationToken))
         {
-            return new(Done(id, PlanActions.Skip, "reactivated on the target while being purged; decided again at its next convergence", decision), null);
+            return new(Done(id, PlanAction.Skip, "reactivated on the target while being purged; decided again at its next convergence", decision), null);
         }
 
         await SaveTombstoneAsync(mapping, cancellationToken);
-        metrics.Deletes.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Deletes.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         EngineLog.Deleted(logger, id, mapping.ScimId, why);
-        return new(Done(id, PlanActions.Delete, why, decision, $"target {mapping.ScimId}"), null);
+        return new(Done(id, PlanAction.Delete, why, decision, $"target {mapping.ScimId}"), null);
     }
 
     /// <summary>Null while the directory confirms a leaver (gone, disabled or out of scope); the user when it is
@@ -101,11 +101,11 @@ public sealed class UserPurger(
         var deleted = await scim.DeleteUserAsync(scimId, mapping.TargetVersion, cancellationToken);
         if (deleted.Outcome == ScimOutcome.VersionConflict)
         {
-            metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.Conflicts.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
             var current = await scim.GetUserAsync(scimId, cancellationToken: cancellationToken);
             if (current.Outcome != ScimOutcome.NotFound)
             {
-                var held = ScimFailures.EnsureOk(current, ObjectKinds.User, id, "read before delete", metrics);
+                var held = ScimFailures.EnsureOk(current, ObjectKind.User, id, "read before delete", metrics);
                 if (TargetValues.Boolean(held.Body, ScimAttributes.Active, scimId) != false)
                 {
                     return false;
@@ -121,7 +121,7 @@ public sealed class UserPurger(
 
         if (!deleted.IsSuccess && deleted.Outcome != ScimOutcome.NotFound)
         {
-            throw ScimFailures.For(deleted.Outcome, deleted.Error, ObjectKinds.User, id, "delete", metrics);
+            throw ScimFailures.For(deleted.Outcome, deleted.Error, ObjectKind.User, id, "delete", metrics);
         }
 
         return true;

@@ -27,11 +27,11 @@ public sealed class UserRows(StateStore store, ProvisioningMetrics metrics, Time
     {
         if (call.Run.DryRun)
         {
-            return call.Done(PlanActions.Fail, message, call.Decision(), reason);
+            return call.Done(PlanAction.Fail, message, call.Decision(), reason);
         }
 
         await RecordErrorAsync(call.Id, $"{reason}: {message}", call.CancellationToken);
-        metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKinds.User));
+        metrics.Failures.Add(1, ProvisioningMetrics.Kind(ObjectKind.User));
         throw new ProvisioningException(reason, message, isTransient: false);
     }
 
@@ -39,12 +39,12 @@ public sealed class UserRows(StateStore store, ProvisioningMetrics metrics, Time
     /// for a retry otherwise.</summary>
     internal Task<UserOutcome> FailAsync(UserCall call, ScimResult<ScimResource> answer, string what)
     {
-        if (!ScimFailures.IsRefusal(answer.Outcome, ObjectKinds.User))
+        if (!ScimFailures.IsRefusal(answer.Outcome, ObjectKind.User))
         {
-            throw ScimFailures.For(answer, ObjectKinds.User, call.Id, what, metrics);
+            throw ScimFailures.For(answer, ObjectKind.User, call.Id, what, metrics);
         }
 
-        return FailPermanentAsync(call, ScimFailures.Classify(answer.Outcome, ObjectKinds.User).Reason, $"The target refused the {what}{ScimFailures.Detail(answer.Error)}.");
+        return FailPermanentAsync(call, ScimFailures.Classify(answer.Outcome, ObjectKind.User).Reason, $"The target refused the {what}{ScimFailures.Detail(answer.Error)}.");
     }
 
     /// <summary>Stores the error on the user's row (creating a <see cref="LifecycleState.Failed"/> row when there is none).</summary>
@@ -80,7 +80,7 @@ public sealed class UserRows(StateStore store, ProvisioningMetrics metrics, Time
     {
         if (Lag(request) is { } seconds)
         {
-            metrics.Lag.Record(seconds, ProvisioningMetrics.Kind(ObjectKinds.User));
+            metrics.Lag.Record(seconds, ProvisioningMetrics.Kind(ObjectKind.User));
         }
     }
 
@@ -96,7 +96,7 @@ public sealed class UserRows(StateStore store, ProvisioningMetrics metrics, Time
             return;
         }
 
-        await store.AddPendingAsync(after, ObjectKinds.User, objectId, cancellationToken);
+        await store.AddPendingAsync(after, ObjectKind.User, objectId, cancellationToken);
         if (await store.GetUserAsync(after, cancellationToken) is { IsProvisioned: true })
         {
             throw new StateConflictException($"Manager {after} of user {objectId} was provisioned while the user was being converged.");
@@ -107,7 +107,7 @@ public sealed class UserRows(StateStore store, ProvisioningMetrics metrics, Time
     {
         if (!string.Equals(before, after, StringComparison.Ordinal) && before is not null && TableKeys.IsValid(before))
         {
-            await store.RemovePendingAsync(before, ObjectKinds.User, objectId, cancellationToken);
+            await store.RemovePendingAsync(before, ObjectKind.User, objectId, cancellationToken);
         }
     }
 }

@@ -6,6 +6,7 @@ using GenesysScimEmulator;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
@@ -46,7 +47,10 @@ public sealed class EngineHarness : IAsyncDisposable
     public TamperingScimClient? Tampering { get; private set; }
     public IDirectorySource Directory { get; private set; } = null!;
     public SyncOptions Options { get; private set; } = null!;
-    public SyncRunner Engine { get; private set; } = null!;
+
+    /// <summary>The harness's settings (its defaults, then the test's): for a second engine over the same parts.</summary>
+    public Action<SyncOptions> Configure { get; private set; } = null!;
+    public TestEngine Engine { get; private set; } = null!;
     public StateStore Store => Engine.Store;
     public ProvisioningMetrics Metrics { get; } = new();
     public FakeLoggerProvider Logs { get; } = new();
@@ -100,24 +104,29 @@ public sealed class EngineHarness : IAsyncDisposable
         harness.disposables.Add(graphClient);
         harness.Directory = new GraphDirectorySource(graphClient, graphOptions, NullLogger<GraphDirectorySource>.Instance);
 
-        harness.Options = new SyncOptions { FollowUpDelaySeconds = 1, SweepGroupDelaySeconds = 1, RetryBaseDelaySeconds = 1 };
-        sync?.Invoke(harness.Options);
+        harness.Configure = o =>
+        {
+            o.FollowUpDelaySeconds = 1;
+            o.SweepGroupDelaySeconds = 1;
+            o.RetryBaseDelaySeconds = 1;
+            sync?.Invoke(o);
+        };
         harness.Subscriptions = new GraphSubscriptionManager(graphClient, new GraphSubscriptionOptions { NotificationUrl = "https://scimfn.example/api/notifications?code=test" }, ClientState, TimeProvider.System, NullLogger<GraphSubscriptionManager>.Instance);
         var loggers = LoggerFactory.Create(b => b.AddProvider(harness.Logs).SetMinimumLevel(LogLevel.Debug));
         harness.disposables.Add(loggers);
         harness.Tampering = tamperable ? new TamperingScimClient(harness.Scim) : null;
-        harness.Engine = SyncRunner.Create(harness.Tampering ?? (IScimClient)harness.Scim, harness.Directory, harness.Tables, harness.Options, harness.Time, loggers, harness.TablePrefix, harness.Subscriptions, harness.Metrics);
-
         harness.WorkQueue = new WorkQueue(harness.Queue.Sender);
+        harness.Engine = TestEngine.Build(harness.Tampering ?? (IScimClient)harness.Scim, harness.Directory, harness.Tables, harness.Configure, harness.Time, loggers, harness.TablePrefix, harness.Subscriptions, harness.Metrics, harness.WorkQueue);
+        harness.disposables.Add(harness.Engine);
+        harness.Options = harness.Engine.Options;
+
         harness.Webhook = new GraphNotifications(harness.WorkQueue, Microsoft.Extensions.Options.Options.Create(new NotificationOptions { ClientState = ClientState }), harness.Time, NullLogger<GraphNotifications>.Instance);
-        var engineLogger = loggers.CreateLogger("ScimFunctions.Provisioning.Engine");
-        var mapper = new AttributeMapper(AttributeMapper.ParseRules(null, harness.Options.AttributeMapping, harness.Options.Division), harness.Options.DefaultPhoneCountryCode, harness.Scim.Capabilities.SupportedUserSchemas);
-        var hints = new TargetHintWriter(harness.Store, harness.Scim, mapper, harness.Options, harness.Time, engineLogger);
-        var sweeper = new DeltaSweeper(harness.Store, harness.Directory, harness.WorkQueue, harness.Options, harness.Time, engineLogger, hints);
-        harness.Provision = new ProvisionObject(harness.Engine, harness.WorkQueue, sweeper, harness.Options, harness.Time, NullLogger<ProvisionObject>.Instance);
+        var engine = harness.Engine.Services;
+        var sweeper = engine.GetRequiredService<DeltaSweeper>();
+        harness.Provision = new ProvisionObject(harness.Engine.WorkItems, engine.GetRequiredService<WorkItemRetryPolicy>(), harness.WorkQueue, sweeper, NullLogger<ProvisionObject>.Instance);
         harness.Sweep = new DeltaSweep(sweeper, NullLogger<DeltaSweep>.Instance);
-        harness.Purge = new PurgeDisabled(harness.Engine, NullLogger<PurgeDisabled>.Instance);
-        harness.Reconcile = new ReconcileGroups(harness.Engine, NullLogger<ReconcileGroups>.Instance);
+        harness.Purge = new PurgeDisabled(engine.GetRequiredService<DisabledUserPurge>(), NullLogger<PurgeDisabled>.Instance);
+        harness.Reconcile = new ReconcileGroups(engine.GetRequiredService<GroupReconciler>(), NullLogger<ReconcileGroups>.Instance);
 
         // Tables exist before anything is counted.
         await harness.Engine.GetStatusAsync();

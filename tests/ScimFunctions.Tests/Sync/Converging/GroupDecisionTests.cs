@@ -39,12 +39,12 @@ public sealed class GroupDecisionTests
 
         var outcome = await ConvergeGroupAsync(h);
 
-        Assert.Equal((PlanActions.Update, 2, 0), (outcome.Action, outcome.MembersAdded, outcome.MembersRemoved));
+        Assert.Equal((PlanAction.Update, 2, 0), (outcome.Action, outcome.MembersAdded, outcome.MembersRemoved));
         Assert.Equal(["find group", "patch group members"], h.Target.Calls);
         Assert.Equal(new HashSet<string> { unmanaged, await ScimIdAsync(h, Ada), await ScimIdAsync(h, Bob) }, h.Target.Members(group));
         var row = await h.Store.GetGroupAsync(Sales);
         Assert.Equal([Cy], row!.PendingMembers);
-        Assert.Contains((ObjectKinds.Group, Sales), await h.Store.ListPendingAsync(Cy));
+        Assert.Contains((ObjectKind.Group, Sales), await h.Store.ListPendingAsync(Cy));
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class GroupDecisionTests
 
         var outcome = await ConvergeGroupAsync(h);
 
-        Assert.Equal(PlanActions.None, outcome.Action);
+        Assert.Equal(PlanAction.None, outcome.Action);
         Assert.Empty(h.Target.Calls);
     }
 
@@ -143,8 +143,8 @@ public sealed class GroupDecisionTests
         var joiner = await h.Users.ConvergeAsync(new UserRequest(Bob), plan);
         var outcome = await ConvergeGroupAsync(h, run: plan);
 
-        Assert.Equal(PlanActions.Create, joiner.Action);
-        Assert.Equal((PlanActions.Update, 2), (outcome.Action, outcome.MembersAdded));
+        Assert.Equal(PlanAction.Create, joiner.Action);
+        Assert.Equal((PlanAction.Update, 2), (outcome.Action, outcome.MembersAdded));
         Assert.Equal(SimulatedTarget.Created, plan.SimulatedActive[Bob]);
         Assert.DoesNotContain(h.Target.Calls, c => c is "create user" or "patch group members" or "patch user");
         Assert.Empty(h.Target.Members(group));

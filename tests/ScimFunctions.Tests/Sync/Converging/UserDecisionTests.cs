@@ -23,7 +23,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Create, outcome.Action);
+        Assert.Equal(PlanAction.Create, outcome.Action);
         Assert.Equal(["find user", "create user"], h.Target.Calls);
         var row = await h.RowAsync(Ada);
         Assert.Equal((LifecycleState.Active, MappingOrigin.Created), (row.State, row.Origin));
@@ -39,7 +39,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Adopt, outcome.Action);
+        Assert.Equal(PlanAction.Adopt, outcome.Action);
         Assert.Equal(0, h.Target.Count("create user"));
         Assert.Equal(["displayName", "title", ScimSchemas.EnterpriseUser + ":department"], outcome.Decision!.ChangedPaths.Order(StringComparer.Ordinal));
         Assert.Equal("Engineer", Title(h.Target.User(existing)));
@@ -56,7 +56,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Adopt, outcome.Action);
+        Assert.Equal(PlanAction.Adopt, outcome.Action);
         Assert.Contains("create met 409", outcome.Operations[0].Reason, StringComparison.Ordinal);
         Assert.Single(h.Target.Users);
         Assert.Equal(holder, (await h.RowAsync(Ada)).ScimId);
@@ -85,7 +85,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Skip, outcome.Action);
+        Assert.Equal(PlanAction.Skip, outcome.Action);
         Assert.Empty(h.Target.Calls);
     }
 
@@ -102,7 +102,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Update, outcome.Action);
+        Assert.Equal(PlanAction.Update, outcome.Action);
         Assert.Equal(["patch user"], h.Target.Calls);
         Assert.Equal(["title"], outcome.Decision!.ChangedPaths);
         Assert.Equal("Lead", Title(h.Target.User((await h.RowAsync(Ada)).ScimId!)));
@@ -118,7 +118,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.None, outcome.Action);
+        Assert.Equal(PlanAction.None, outcome.Action);
         Assert.Empty(h.Target.Calls);
     }
 
@@ -170,7 +170,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Recreate, outcome.Action);
+        Assert.Equal(PlanAction.Recreate, outcome.Action);
         var row = await h.RowAsync(Ada);
         Assert.NotEqual(before, row.ScimId);
         Assert.NotNull(row.RecreatedAt);
@@ -194,9 +194,9 @@ public sealed class UserDecisionTests
     }
 
     [Theory]
-    [InlineData("true", PlanActions.Recreate)]
-    [InlineData("false", PlanActions.Fail)]
-    public async Task Plan_TargetUserDeleted_SaysRecreateOrReport_AndWritesNothing(string recreate, string action)
+    [InlineData("true", PlanAction.Recreate)]
+    [InlineData("false", PlanAction.Fail)]
+    public async Task Plan_TargetUserDeleted_SaysRecreateOrReport_AndWritesNothing(string recreate, PlanAction action)
     {
         using var h = new ConvergerHarness(new() { ["Sync:RecreateDeletedTargetUsers"] = recreate });
         h.Directory.Put(Person(Ada, "ada@contoso.com"));
@@ -227,7 +227,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.ConvergeAsync(Ada);
 
-        Assert.Equal(PlanActions.Disable, outcome.Action);
+        Assert.Equal(PlanAction.Disable, outcome.Action);
         var row = await h.RowAsync(Ada);
         Assert.Equal((LifecycleState.Disabled, h.Time.GetUtcNow()), (row.State, row.DisabledSince));
         Assert.False(h.Target.User(row.ScimId!)?["active"]?.GetValue<bool>());
@@ -248,7 +248,7 @@ public sealed class UserDecisionTests
         var first = await h.ConvergeAsync(Ada);
         var second = await h.ConvergeAsync(Bob);
 
-        Assert.Equal((PlanActions.Disable, PlanActions.Stage), (first.Action, second.Action));
+        Assert.Equal((PlanAction.Disable, PlanAction.Stage), (first.Action, second.Action));
         Assert.True(h.Target.User((await h.RowAsync(Bob)).ScimId!)?["active"]?.GetValue<bool>());
         Assert.Equal(LifecycleState.Active, (await h.RowAsync(Bob)).State);
         Assert.Equal([Bob], (await h.Store.ListStagedAsync()).Select(s => s.ObjectId));
@@ -267,7 +267,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.Users.PurgeAsync(disabled, new RunContext(dryRun: false));
 
-        Assert.Equal(PlanActions.Delete, outcome.Action);
+        Assert.Equal(PlanAction.Delete, outcome.Action);
         Assert.Empty(h.Target.Users);
         Assert.Equal(LifecycleState.Deleted, (await h.RowAsync(Ada)).State);
     }
@@ -285,7 +285,7 @@ public sealed class UserDecisionTests
 
         var outcome = await h.Users.PurgeAsync(disabled, new RunContext(dryRun: false));
 
-        Assert.Equal(PlanActions.Reactivate, outcome.Action);
+        Assert.Equal(PlanAction.Reactivate, outcome.Action);
         Assert.Equal(0, h.Target.Count("delete user"));
         Assert.True(h.Target.User(disabled.ScimId!)?["active"]?.GetValue<bool>());
     }
@@ -324,7 +324,7 @@ public sealed class UserDecisionTests
         var operations = await h.Users.ReportDriftAsync(dryRun: false);
 
         var drift = Assert.Single(operations);
-        Assert.Equal((PlanActions.Drift, Ada, "title"), (drift.Action, drift.ObjectId, drift.Detail));
+        Assert.Equal((PlanAction.Drift, Ada, "title"), (drift.Action, drift.ObjectId, drift.Detail));
         Assert.Equal(["list users"], h.Target.Calls);
         Assert.Equal(("edited", "Contractor"), (Title(h.Target.User(scimId)), Title(h.Target.User(unmanaged))));
     }
@@ -340,7 +340,7 @@ public sealed class UserDecisionTests
 
         var operations = await h.Users.ReportDriftAsync(dryRun: false);
 
-        Assert.Equal(PlanActions.Update, Assert.Single(operations).Action);
+        Assert.Equal(PlanAction.Update, Assert.Single(operations).Action);
         Assert.Equal("Engineer", Title(h.Target.User(scimId)));
         Assert.Equal(h.Target.User(scimId)?["meta"]?["version"]?.GetValue<string>(), (await h.RowAsync(Ada)).TargetVersion);
     }

@@ -1,0 +1,93 @@
+using Azure;
+using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.Scim;
+using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync.Entitlements;
+
+namespace ScimFunctions.Provisioning.Sync;
+
+/// <summary>The ReconcileGroups timer's job: user drift (reported, or put back), entitlement holders, then every known
+/// group's members against the target.</summary>
+public sealed class GroupReconciler(
+    StateStore store,
+    IScimClient scim,
+    UserConverger users,
+    GroupConverger groups,
+    SyncOptions options,
+    ConfiguredEntitlements entitlements,
+    ILogger<GroupReconciler> logger)
+{
+    /// <summary>Reports drift on managed users (and puts it back with Sync__RemediateUserDrift), then for every
+    /// known group compares the target's members with the desired set (If-None-Match, so an untouched group
+    /// costs one read) and fixes the difference.</summary>
+    public async Task<SyncSummary> ReconcileGroupsAsync(bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        var summary = new SummaryBuilder(scim.Counts);
+        var run = new RunContext(dryRun);
+        var known = new List<GroupMapping>();
+        await foreach (var group in store.ListGroupsAsync(cancellationToken))
+        {
+            if (options.Groups.Enabled && group.State is GroupState.Managed or GroupState.Unmatched)
+            {
+                known.Add(group);
+            }
+        }
+
+        try
+        {
+            var failures = new List<ObjectFailure>();
+            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, cancellationToken))
+            {
+                summary.Note(drift);
+            }
+
+            foreach (var failure in failures)
+            {
+                summary.Fail(failure.ObjectKind, failure.ObjectId, failure.Reason);
+            }
+        }
+        catch (ProvisioningException ex)
+        {
+            summary.Fail(ObjectKind.User, "*", $"{ex.Reason}: {ex.Message}");
+        }
+        catch (RequestFailedException ex) when (ex.Status != 400)
+        {
+            // The rows could not be listed: the drift scan is skipped, the groups still converge.
+            summary.Fail(ObjectKind.User, "*", $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
+        }
+
+        if (entitlements.Resolver is { } rules)
+        {
+            await EntitlementReconciler.ReconvergeAsync(rules, store, users, run, summary, cancellationToken);
+        }
+
+        // Loaded after the long drift scan, not before it; still, users leave while the groups converge, so the
+        // convergers confirm every member they would add with a point read (GroupConverger).
+        var index = await UserIndex.LoadAsync(store, cancellationToken);
+        await Parallel.ForEachAsync(known, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (group, ct) =>
+        {
+            try
+            {
+                var outcome = await groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct);
+                if (outcome.MembersAdded + outcome.MembersRemoved > 0)
+                {
+                    var detail = $"+{outcome.MembersAdded} -{outcome.MembersRemoved} members";
+                    EngineLog.Drift(logger, ObjectKind.Group, group.ObjectId, group.ScimId, detail);
+                }
+
+                summary.Add(outcome);
+            }
+            catch (ProvisioningException ex)
+            {
+                summary.Fail(ObjectKind.Group, group.ObjectId, $"{ex.Reason}: {ex.Message}");
+            }
+            catch (StateConflictException ex)
+            {
+                // The group's row kept changing under its own work items: they converge it; the others go on.
+                summary.Fail(ObjectKind.Group, group.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
+            }
+        });
+
+        return summary.Build(scim.Counts);
+    }
+}
