@@ -21,9 +21,12 @@ internal static class ConvergerRegistration
         services.TryAddSingleton<UserLeaver>();
         services.TryAddSingleton<UserPurger>();
         services.TryAddSingleton<UserDriftCheck>();
+        services.TryAddSingleton<UserConverger>();
+
+        // The resolver exists only when Sync__Entitlements has rules; without it the projection is the mapping's.
         services.TryAddSingleton(provider => entitlements(provider) is { } resolver
-            ? ActivatorUtilities.CreateInstance<UserConverger>(provider, resolver)
-            : ActivatorUtilities.CreateInstance<UserConverger>(provider));
+            ? ActivatorUtilities.CreateInstance<UserProjector>(provider, resolver)
+            : ActivatorUtilities.CreateInstance<UserProjector>(provider));
 
         services.TryAddSingleton<GroupTargetResolver>();
         services.TryAddSingleton<GroupMemberSync>();

@@ -1,22 +1,21 @@
 using Azure;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.State;
-using ScimFunctions.Provisioning.Sync.Entitlements;
 using ScimFunctions.Provisioning.Sync.Users;
 
 namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>Turns "user X may have changed" into the fewest correct SCIM writes. This class decides which
 /// lifecycle step applies, from the mapping row and the directory (or a trusted snapshot), and hands the step
-/// one <see cref="UserCall"/>: joiner (<see cref="UserJoiner"/>: adopt or create), mover and rejoin
+/// one <see cref="UserCall"/> with the projection (<see cref="UserProjector"/>): joiner (<see cref="UserJoiner"/>: adopt or create), mover and rejoin
 /// (<see cref="UserMover"/>: PATCH of changed owned attributes, recreate), leaver (<see cref="UserLeaver"/>), purge
 /// (<see cref="UserPurger"/>), drift (<see cref="UserDriftCheck"/>). Reads the mapping row first; the steps write it
 /// last, with its ETag; a lost row race decides again from the start.</summary>
 public sealed class UserConverger(
     StateStore store,
     IDirectorySource directory,
-    AttributeMapper mapper,
     ScopeEvaluator scope,
+    UserProjector projector,
     UserJoiner joiner,
     UserMover mover,
     UserLeaver leaver,
@@ -24,8 +23,7 @@ public sealed class UserConverger(
     UserDriftCheck drift,
     UserRows rows,
     ProvisioningMetrics metrics,
-    TimeProvider time,
-    EntitlementResolver? entitlements = null)
+    TimeProvider time)
 {
     public async Task<UserOutcome> ConvergeAsync(UserRequest request, RunContext run, CancellationToken cancellationToken = default)
     {
@@ -120,7 +118,7 @@ public sealed class UserConverger(
             return await leaver.LeaveAsync(Call(null), scopeWhy, new UserDecision(true, outOfScope, null, mapping?.Projection, [], [], null));
         }
 
-        var call = Call(await ProjectAsync(request, run, user, mapping, known, cancellationToken));
+        var call = Call(await projector.ProjectAsync(request, run, user, mapping, known, cancellationToken));
         var provisioned = mapping is { IsProvisioned: true };
         if (known is not null && !(user.AccountEnabled && provisioned && UserMover.IsUnchanged(mapping!, call.Projection!)))
         {
@@ -156,40 +154,5 @@ public sealed class UserConverger(
         }
 
         return (read.User, read.At);
-    }
-
-    /// <summary>The SCIM attributes the target should hold: the mapping, the manager's target id (known only once
-    /// the manager is provisioned), and the entitlements of the user's rule groups.</summary>
-    private async Task<ProjectionResult> ProjectAsync(UserRequest request, RunContext run, DirectoryUser user, UserMapping? mapping, UserMapping? known, CancellationToken cancellationToken)
-    {
-        string? managerScimId = null;
-        if (mapper.ManagerAttribute is not null && user.ManagerKnown && !string.IsNullOrEmpty(user.ManagerId) && TableKeys.IsValid(user.ManagerId))
-        {
-            var manager = known is not null ? request.FullRun!.Rows.GetValueOrDefault(user.ManagerId) : await store.GetUserAsync(user.ManagerId, cancellationToken);
-            managerScimId = manager is { IsProvisioned: true } ? manager.ScimId
-                : run.SimulatedActive.ContainsKey(user.ManagerId) ? SimulatedTarget.Reference : null;
-        }
-
-        var projection = mapper.Project(user, managerScimId);
-        if (!user.ManagerKnown && mapper.ManagerAttribute is { } managerAttribute && mapping is not null)
-        {
-            // An incremental delta round says nothing about an unchanged manager: keep what was applied.
-            var kept = new SortedDictionary<string, string>(projection.Values.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal);
-            kept.Remove(managerAttribute.Path.Text);
-            if (mapping.Projection?.TryGetValue(managerAttribute.Path.Text, out var appliedManager) == true)
-            {
-                kept[managerAttribute.Path.Text] = appliedManager;
-            }
-
-            projection = new ProjectionResult(kept, mapping.PendingManagerId);
-        }
-
-        if (entitlements is { Enabled: true })
-        {
-            // Roles, division, skills and languages from the user's rule groups (Sync/Entitlements).
-            projection = await entitlements.ProjectAsync(request.ObjectId, projection, mapping?.Projection, cancellationToken);
-        }
-
-        return projection;
     }
 }
