@@ -52,8 +52,10 @@ public sealed class UserConverger(
     }
 
     /// <summary>Compares the target's managed users with what was last applied (<see cref="UserDriftCheck"/>).</summary>
-    public Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, CancellationToken cancellationToken = default) =>
-        drift.ReportAsync(dryRun, failures, cancellationToken);
+    /// <param name="listing">The chunk of the target's users this run compares (ReconcileGroups' <see cref="DriftScan"/>);
+    /// null: every target user, listed here.</param>
+    public Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, DriftListing? listing = null, CancellationToken cancellationToken = default) =>
+        drift.ReportAsync(dryRun, failures, listing, cancellationToken);
 
     /// <summary>Stores the error on the user's row (creating a <see cref="LifecycleState.Failed"/> row when there is none).</summary>
     public Task RecordErrorAsync(string objectId, string error, CancellationToken cancellationToken = default) =>

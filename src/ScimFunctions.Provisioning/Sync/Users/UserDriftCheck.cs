@@ -20,7 +20,8 @@ public sealed class UserDriftCheck(
 {
     private sealed record Drifted(ScimResource Resource, UserMapping Mapping, List<string> Changed, SortedDictionary<string, string> Current);
 
-    internal async Task<IReadOnlyList<PlannedOperation>> ReportAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, CancellationToken cancellationToken = default)
+    /// <param name="listing">The chunk of the target's users this run compares; null: every target user, listed here.</param>
+    internal async Task<IReadOnlyList<PlannedOperation>> ReportAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, DriftListing? listing = null, CancellationToken cancellationToken = default)
     {
         var managed = new Dictionary<string, UserMapping>(StringComparer.Ordinal);
         await foreach (var mapping in store.ListUsersAsync(cancellationToken: cancellationToken))
@@ -37,7 +38,7 @@ public sealed class UserDriftCheck(
             return operations;
         }
 
-        var (drifted, seen) = await CompareAsync(managed, cancellationToken);
+        var (drifted, seen) = await CompareAsync(managed, listing, cancellationToken);
         foreach (var drift in drifted)
         {
             var detail = Paths(drift.Changed);
@@ -52,7 +53,8 @@ public sealed class UserDriftCheck(
             }
         }
 
-        foreach (var mapping in managed.Values.Where(m => !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
+        // Only a listing of every target user shows that one is missing; a chunk of it shows nothing of the kind.
+        foreach (var mapping in managed.Values.Where(m => (listing?.CoversEverything ?? true) && !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
         {
             EngineLog.Drift(logger, ObjectKind.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
             operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));
@@ -62,13 +64,13 @@ public sealed class UserDriftCheck(
     }
 
     /// <summary>One listing of the target; a partial listing proves nothing, so it decides nothing.</summary>
-    private async Task<(List<Drifted> Drifted, HashSet<string> Seen)> CompareAsync(Dictionary<string, UserMapping> managed, CancellationToken cancellationToken)
+    private async Task<(List<Drifted> Drifted, HashSet<string> Seen)> CompareAsync(Dictionary<string, UserMapping> managed, DriftListing? listing, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var drifted = new List<Drifted>();
         try
         {
-            await foreach (var resource in scim.ListUsersAsync(cancellationToken: cancellationToken))
+            await foreach (var resource in listing?.ReadAsync(cancellationToken) ?? scim.ListUsersAsync(cancellationToken: cancellationToken))
             {
                 if (!managed.TryGetValue(resource.Id, out var mapping))
                 {
