@@ -8,7 +8,7 @@ namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>Keeps a target group's members equal to the mapped, active target ids of the Entra group's members.
 /// This class decides what applies (gone from Entra, not included, which target group) and hands one
-/// <see cref="MemberChange"/> to <see cref="GroupMemberSync"/>; <see cref="GroupTargetResolver"/> finds (or creates)
+/// <see cref="GroupCall"/> to <see cref="GroupMemberSync"/>; <see cref="GroupTargetResolver"/> finds (or creates)
 /// the target group. Only managed users are ever added or removed; members the connector does not manage are
 /// left alone.</summary>
 public sealed class GroupConverger(
@@ -69,7 +69,7 @@ public sealed class GroupConverger(
                 return Done(id, PlanAction.Skip, "not in the directory and not managed", mapping?.DisplayName);
             }
 
-            return await members.ApplyAsync(new MemberChange(request, run, mapping, mapping.ScimId, mapping.DisplayName, DesiredMembers.None(), "deleted in Entra", GroupState.Removed,
+            return await members.ApplyAsync(new GroupCall(request, run, mapping, mapping.ScimId, mapping.DisplayName, DesiredMembers.None(), "deleted in Entra", GroupState.Removed,
                 index ?? UserIndex.PointReads(store), TargetBody: null, IsNewLink: false, cancellationToken));
         }
 
@@ -100,7 +100,7 @@ public sealed class GroupConverger(
             link = link with { ScimId = scimId, TargetVersion = version, State = GroupState.Managed, Members = null, MembersHash = null };
         }
 
-        return await members.ApplyAsync(new MemberChange(request, run, link, scimId!, group.DisplayName, desired, null, GroupState.Managed, index, targetBody, isNewLink, cancellationToken));
+        return await members.ApplyAsync(new GroupCall(request, run, link, scimId!, group.DisplayName, desired, null, GroupState.Managed, index, targetBody, isNewLink, cancellationToken));
     }
 
     private static GroupOutcome Done(string id, PlanAction action, string reason, string? displayName) =>

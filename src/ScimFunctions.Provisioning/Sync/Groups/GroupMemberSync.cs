@@ -20,7 +20,7 @@ public sealed class GroupMemberSync(
 {
     private sealed record TargetMembers(HashSet<string> Current, string? Version);
 
-    internal async Task<GroupOutcome> ApplyAsync(MemberChange change)
+    internal async Task<GroupOutcome> ApplyAsync(GroupCall change)
     {
         var (mapping, desired, run) = (change.Mapping, change.Desired, change.Run);
         if (await ReadTargetAsync(change) is not { } target)
@@ -64,12 +64,18 @@ public sealed class GroupMemberSync(
         }
 
         await SaveAsync(change, plan, version);
-        return Outcome(change, plan, operations);
+
+        // What was written, member by member, for each member's history.
+        return Outcome(change, plan, operations) with
+        {
+            MemberChanges = [.. plan.Add.Select(m => new MemberChange(m, desired.Owners.GetValueOrDefault(m), Added: true)), .. plan.Remove.Select(m => new MemberChange(m, null, Added: false))],
+            TargetGroupId = change.ScimId,
+        };
     }
 
     /// <summary>What the target holds: the stored applied set while it is trusted (no read), otherwise the target
     /// group read (If-None-Match when verifying a stored set). Null when the target group is gone.</summary>
-    private async Task<TargetMembers?> ReadTargetAsync(MemberChange change)
+    private async Task<TargetMembers?> ReadTargetAsync(GroupCall change)
     {
         var (mapping, body, version) = (change.Mapping, change.TargetBody, change.Mapping.TargetVersion);
         if (body is null && (mapping.Members is null || change.Request.VerifyTarget || change.IsNewLink))
@@ -94,7 +100,7 @@ public sealed class GroupMemberSync(
         return new(current, version);
     }
 
-    private static List<PlannedOperation> Operations(MemberChange change, MemberPlan plan)
+    private static List<PlannedOperation> Operations(GroupCall change, MemberPlan plan)
     {
         var operations = new List<PlannedOperation>();
         var reason = change.RemovalReason ?? "membership differs";
@@ -120,7 +126,7 @@ public sealed class GroupMemberSync(
     /// <summary>The PATCH rounds. Before each one the members to add are confirmed when the index may be stale (a
     /// snapshot from the start of a long run) or after a version conflict (someone, often a leaver's follow-up,
     /// changed the group meanwhile): otherwise a leaver already taken out is put back.</summary>
-    private async Task<VersionedWriteResult<MemberPlan>> PatchAsync(MemberChange change, MemberPlan plan, string? version)
+    private async Task<VersionedWriteResult<MemberPlan>> PatchAsync(GroupCall change, MemberPlan plan, string? version)
     {
         var (scimId, index, desired) = (change.ScimId, change.Index, change.Desired);
         var write = new VersionedWrite<MemberPlan>(
@@ -156,7 +162,7 @@ public sealed class GroupMemberSync(
     /// their pending set instead. The pending rows go first: a crash before the group row is saved is repaired by
     /// the redelivery, which sees the same members as newly pending; the other order left a group row saying
     /// "pending" with no pending row, and the redelivery saw nothing new.</summary>
-    private async Task SaveAsync(MemberChange change, MemberPlan applied, string? version)
+    private async Task SaveAsync(GroupCall change, MemberPlan applied, string? version)
     {
         var (mapping, desired, cancellationToken) = (change.Mapping, change.Desired, change.CancellationToken);
         var updated = mapping with
@@ -189,7 +195,7 @@ public sealed class GroupMemberSync(
     /// <summary>A member's joiner (or rejoin) that ran between this convergence's read of it and the pending row (or
     /// the group row) looked for waiting groups too early and found none: read each newly pending member again,
     /// and if one is active now, converge again with it.</summary>
-    private async Task ThrowIfAnyJoinedAsync(MemberChange change, List<string> newlyPending)
+    private async Task ThrowIfAnyJoinedAsync(GroupCall change, List<string> newlyPending)
     {
         var joined = false;
         foreach (var memberId in newlyPending)
@@ -258,6 +264,6 @@ public sealed class GroupMemberSync(
         return result;
     }
 
-    private static GroupOutcome Outcome(MemberChange change, MemberPlan plan, List<PlannedOperation> operations) =>
+    private static GroupOutcome Outcome(GroupCall change, MemberPlan plan, List<PlannedOperation> operations) =>
         new(change.Id, plan.IsEmpty ? PlanAction.None : PlanAction.Update, operations, plan.Add.Count, plan.Remove.Count, false, change.DisplayName);
 }

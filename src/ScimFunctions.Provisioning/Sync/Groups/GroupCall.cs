@@ -56,7 +56,7 @@ internal sealed record DesiredMembers(HashSet<string> ScimIds, HashSet<string> P
 /// <param name="FinalState">The row's state after the change (<see cref="GroupState.Removed"/> for a gone group).</param>
 /// <param name="TargetBody">The target group as the resolution just read it (a new link), else null.</param>
 /// <param name="IsNewLink">The row did not link this target group yet: its members are read, not trusted.</param>
-internal sealed record MemberChange(
+internal sealed record GroupCall(
     GroupRequest Request,
     RunContext Run,
     GroupMapping Mapping,
