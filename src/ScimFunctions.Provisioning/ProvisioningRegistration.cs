@@ -56,16 +56,8 @@ public static class ProvisioningRegistration
         services.TryAddSingleton<ScopeEvaluator>();
         services.TryAddSingleton<DestructiveGate>();
 
-        // The convergers take a plain ILogger; each gets its own category.
-        services.TryAddSingleton(provider => new UserConverger(
-            provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
-            provider.GetRequiredService<AttributeMapper>(), provider.GetRequiredService<ScopeEvaluator>(), provider.GetRequiredService<DestructiveGate>(),
-            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<UserConverger>>(), provider.GetRequiredService<ConfiguredEntitlements>().Resolver));
-        services.TryAddSingleton(provider => new GroupConverger(
-            provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<IScimClient>(),
-            provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<ProvisioningMetrics>(), provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<GroupConverger>>()));
+        // The convergers and their lifecycle steps (Sync/Users, Sync/Groups), by type.
+        services.AddConvergers(provider => provider.GetRequiredService<ConfiguredEntitlements>().Resolver);
 
         // The operations, one class per caller (docs/engine.md, "Which class decides what").
         services.TryAddSingleton<WorkItemProcessor>();

@@ -44,6 +44,19 @@ internal static class ScimFailures
     public static ProvisioningException For<T>(ScimResult<T> result, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null, string? context = null) =>
         For(result.Outcome, result.Error, objectKind, objectId, what, metrics, context);
 
+    /// <summary>The resource of a successful answer; any other answer is thrown as its failure.</summary>
+    public static ScimResource EnsureOk(ScimResult<ScimResource> result, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null) =>
+        result is { IsSuccess: true, Value: { } resource } ? resource : throw For(result, objectKind, objectId, what, metrics);
+
+    /// <summary>Throws for any answer but success and NotFound (a lookup that found nobody is an answer too).</summary>
+    public static void EnsureOkOrNotFound(ScimResult<ScimResource> result, ObjectKind objectKind, string objectId, string what, ProvisioningMetrics? metrics = null)
+    {
+        if (result.Outcome != ScimOutcome.NotFound)
+        {
+            EnsureOk(result, objectKind, objectId, what, metrics);
+        }
+    }
+
     /// <summary>The target's status, scimType and (shortened) detail for a message: " (400 invalidValue: …)".
     /// The client has already redacted the values the detail echoes.</summary>
     public static string Detail(ScimError? error) =>

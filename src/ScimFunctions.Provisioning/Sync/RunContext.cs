@@ -19,8 +19,8 @@ public sealed class RunContext(bool dryRun, bool bypassThreshold = false, bool f
 
     internal bool SimulatedHold { get; set; }
 
-    /// <summary>A dry run's view of users it would have created or changed (object id → target id or placeholder).</summary>
-    internal System.Collections.Concurrent.ConcurrentDictionary<string, string> SimulatedActive { get; } = new(StringComparer.Ordinal);
+    /// <summary>A dry run's view of users it would have created or adopted (object id → the simulated target user).</summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<string, SimulatedTarget> SimulatedActive { get; } = new(StringComparer.Ordinal);
 
     /// <summary>A dry run's view of users it would have disabled.</summary>
     internal System.Collections.Concurrent.ConcurrentDictionary<string, bool> SimulatedInactive { get; } = new(StringComparer.Ordinal);

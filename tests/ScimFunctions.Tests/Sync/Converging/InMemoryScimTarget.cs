@@ -79,6 +79,16 @@ internal sealed class InMemoryScimTarget(bool canCreateGroups = false) : IScimCl
 
     public IReadOnlySet<string> Members(string groupId) => MemberIds(_groups[groupId].Body);
 
+    /// <summary>An admin adds a member on the target: the group's version moves on.</summary>
+    public void AddMemberBehindTheConnector(string groupId, string memberId)
+    {
+        var (body, _) = _groups[groupId];
+        var members = MemberIds(body);
+        members.Add(memberId);
+        body[ScimAttributes.Members] = new JsonArray([.. members.Select(m => (JsonNode)new JsonObject { [ScimAttributes.Value] = m })]);
+        _groups[groupId] = (body, ++_next);
+    }
+
     // ---------------- IScimClient ----------------
 
     public Task<ScimResult<ScimResource>> CreateUserAsync(JsonObject user, CancellationToken cancellationToken = default)
