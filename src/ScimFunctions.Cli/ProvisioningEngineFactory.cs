@@ -54,7 +54,7 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         var state = configuration.GetSection(StateOptions.Section).Get<StateOptions>();
         if (string.IsNullOrWhiteSpace(state?.ConnectionString) && state?.TableServiceUri is { } tableServiceUri)
         {
-            services.AddSingleton(new TableServiceClient(tableServiceUri, new DefaultAzureCredential()));
+            services.AddSingleton(new TableServiceClient(tableServiceUri, new DefaultAzureCredential(), StateClientOptions.Create()));
         }
 
         services.AddProvisioningEngine(configuration);

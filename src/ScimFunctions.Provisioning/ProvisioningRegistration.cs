@@ -90,7 +90,7 @@ public static class ProvisioningRegistration
     {
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
-            return new TableServiceClient(options.ConnectionString);
+            return new TableServiceClient(options.ConnectionString, StateClientOptions.Create());
         }
 
         if (options.TableServiceUri is null)
@@ -101,6 +101,6 @@ public static class ProvisioningRegistration
         var credential = string.IsNullOrWhiteSpace(options.ClientId)
             ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
             : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
-        return new TableServiceClient(options.TableServiceUri, credential);
+        return new TableServiceClient(options.TableServiceUri, credential, StateClientOptions.Create());
     }
 }

@@ -51,6 +51,19 @@ public sealed record DeltaResult<T>(
     string Cursor,
     bool IsFullResync);
 
+/// <summary>One page of a delta round, for a sweep that stores a checkpoint after each page.</summary>
+/// <param name="NextLink">Where the round goes on (an <c>@odata.nextLink</c>); null on the round's last page.</param>
+/// <param name="DeltaLink">On the last page only: the cursor for the next round.</param>
+/// <param name="Restarted">The link asked for could not be used (expired, or not a link of this source) and this
+/// page is the first of a full enumeration instead: what earlier pages of the old round said still stands
+/// (it was queued), but the round is now a full one.</param>
+public sealed record DeltaPageResult<T>(
+    IReadOnlyList<T> Changed,
+    IReadOnlyList<DirectoryRemoval> Removed,
+    string? NextLink,
+    string? DeltaLink,
+    bool Restarted);
+
 /// <summary>Raised for every directory failure that is not a real "not found": throttling past the
 /// retry budget, timeouts, 5xx, auth errors, malformed snapshots. Never read as "the object is gone".</summary>
 public sealed class DirectoryUnavailableException(string message, Exception? innerException = null, bool isTransient = true)

@@ -290,19 +290,7 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
 
     public async Task<DeltaResult<DirectoryUser>> GetUserChangesAsync(string? cursor, CancellationToken cancellationToken = default)
     {
-        string[] select = [.. UserSelect, "manager"];
-        var round = await ReadRoundAsync(
-            "users",
-            cursor,
-            async (url, ct) =>
-            {
-                var response = url is null
-                    ? await client.Users.Delta.GetAsDeltaGetResponseAsync(request => request.QueryParameters.Select = select, ct)
-                    : await client.Users.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: ct);
-                return response is null ? null : new DeltaPage<User>(response.Value ?? [], response.OdataNextLink, response.OdataDeltaLink);
-            },
-            isFullResync => new UserRound(this, isFullResync),
-            cancellationToken);
+        var round = await ReadRoundAsync("users", cursor, FetchUsersDeltaAsync, isFullResync => new UserRound(this, isFullResync), cancellationToken);
 
         var (changed, removed) = (round.Accumulator.Changed, round.Accumulator.Removed);
         DirectoryLog.DeltaRoundCompleted(logger, "users", round.Pages, changed.Count, removed.Count, round.IsFullResync);
@@ -311,18 +299,7 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
 
     public async Task<DeltaResult<GroupChange>> GetGroupChangesAsync(string? cursor, CancellationToken cancellationToken = default)
     {
-        var round = await ReadRoundAsync(
-            "groups",
-            cursor,
-            async (url, ct) =>
-            {
-                var response = url is null
-                    ? await client.Groups.Delta.GetAsDeltaGetResponseAsync(request => request.QueryParameters.Select = ["displayName", "members"], ct)
-                    : await client.Groups.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: ct);
-                return response is null ? null : new DeltaPage<Group>(response.Value ?? [], response.OdataNextLink, response.OdataDeltaLink);
-            },
-            _ => new GroupRound(),
-            cancellationToken);
+        var round = await ReadRoundAsync("groups", cursor, FetchGroupsDeltaAsync, _ => new GroupRound(), cancellationToken);
 
         var (changed, removed) = (round.Accumulator.Changed, round.Accumulator.Removed);
         DirectoryLog.DeltaRoundCompleted(logger, "groups", round.Pages, changed.Count, removed.Count, round.IsFullResync);
@@ -331,6 +308,104 @@ public sealed class GraphDirectorySource(GraphServiceClient client, GraphOptions
             [.. removed.Values],
             round.DeltaLink,
             round.IsFullResync);
+    }
+
+    public async Task<DeltaPageResult<DirectoryUser>> GetUserChangesPageAsync(string? link, bool fullRound, CancellationToken cancellationToken = default)
+    {
+        var (page, restarted) = await ReadOnePageAsync("users", link, FetchUsersDeltaAsync, cancellationToken);
+        var accumulator = new UserRound(this, fullRound || restarted || link is null);
+        foreach (var user in page.Items)
+        {
+            accumulator.Apply(user);
+        }
+
+        return new DeltaPageResult<DirectoryUser>([.. accumulator.Changed.Values], [.. accumulator.Removed.Values], page.DeltaLink is null ? page.NextLink : null, page.DeltaLink, restarted);
+    }
+
+    public async Task<DeltaPageResult<GroupChange>> GetGroupChangesPageAsync(string? link, bool fullRound, CancellationToken cancellationToken = default)
+    {
+        var (page, restarted) = await ReadOnePageAsync("groups", link, FetchGroupsDeltaAsync, cancellationToken);
+        var accumulator = new GroupRound();
+        foreach (var group in page.Items)
+        {
+            accumulator.Apply(group);
+        }
+
+        return new DeltaPageResult<GroupChange>(
+            [.. accumulator.Changed.Select(p => new GroupChange(p.Key, p.Value.DisplayName, [.. p.Value.Added], [.. p.Value.Removed]))],
+            [.. accumulator.Removed.Values],
+            page.DeltaLink is null ? page.NextLink : null,
+            page.DeltaLink,
+            restarted);
+    }
+
+    private async Task<DeltaPage<User>?> FetchUsersDeltaAsync(string? url, CancellationToken cancellationToken)
+    {
+        string[] select = [.. UserSelect, "manager"];
+        var response = url is null
+            ? await client.Users.Delta.GetAsDeltaGetResponseAsync(request => request.QueryParameters.Select = select, cancellationToken)
+            : await client.Users.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: cancellationToken);
+        return response is null ? null : new DeltaPage<User>(response.Value ?? [], response.OdataNextLink, response.OdataDeltaLink);
+    }
+
+    private async Task<DeltaPage<Group>?> FetchGroupsDeltaAsync(string? url, CancellationToken cancellationToken)
+    {
+        var response = url is null
+            ? await client.Groups.Delta.GetAsDeltaGetResponseAsync(request => request.QueryParameters.Select = ["displayName", "members"], cancellationToken)
+            : await client.Groups.Delta.WithUrl(url).GetAsDeltaGetResponseAsync(cancellationToken: cancellationToken);
+        return response is null ? null : new DeltaPage<Group>(response.Value ?? [], response.OdataNextLink, response.OdataDeltaLink);
+    }
+
+    /// <summary>One page from <paramref name="link"/>; an unusable or expired link starts a full enumeration instead
+    /// (Restarted), exactly as a whole round does.</summary>
+    private async Task<(DeltaPage<T> Page, bool Restarted)> ReadOnePageAsync<T>(
+        string resource, string? link, Func<string?, CancellationToken, Task<DeltaPage<T>?>> fetch, CancellationToken cancellationToken)
+    {
+        var start = link;
+        if (link is not null && UnusableCursorReason(link, resource) is { } reason)
+        {
+            DirectoryLog.DeltaCursorUnusable(logger, resource, reason);
+            start = null;
+        }
+
+        try
+        {
+            return (await FetchOnePageAsync(resource, start, fetch, cancellationToken), link is not null && start is null);
+        }
+        catch (Exception ex) when (start is not null && GraphFailure.IsExpiredDeltaToken(ex))
+        {
+            DirectoryLog.DeltaTokenExpired(logger, resource, GraphFailure.Describe(ex), ex);
+            return (await FetchOnePageAsync(resource, null, fetch, cancellationToken), true);
+        }
+    }
+
+    private static async Task<DeltaPage<T>> FetchOnePageAsync<T>(string resource, string? url, Func<string?, CancellationToken, Task<DeltaPage<T>?>> fetch, CancellationToken cancellationToken)
+    {
+        DeltaPage<T>? page;
+        try
+        {
+            page = await fetch(url, cancellationToken);
+        }
+        catch (Exception ex) when (GraphFailure.IsExpiredDeltaToken(ex) && url is not null)
+        {
+            throw;
+        }
+        catch (Exception ex) when (!GraphFailure.IsCallerCancellation(ex, cancellationToken) && ex is not DirectoryUnavailableException)
+        {
+            throw GraphFailure.Wrap(ex, $"{resource} delta (one page)");
+        }
+
+        if (page is null)
+        {
+            throw new DirectoryUnavailableException($"Graph {resource} delta answered an empty page; the round is incomplete.");
+        }
+
+        if (page.DeltaLink is null && page.NextLink is null)
+        {
+            throw new DirectoryUnavailableException($"Graph {resource} delta answered a page with neither @odata.nextLink nor @odata.deltaLink; the round is incomplete.");
+        }
+
+        return page;
     }
 
     internal DirectoryUser ToDirectoryUser(User user, string? managerId, bool managerKnown)

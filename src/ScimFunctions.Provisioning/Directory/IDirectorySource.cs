@@ -38,4 +38,23 @@ public interface IDirectorySource
 
     /// <summary>Groups changed since <paramref name="cursor"/> (null: enumerate everything, members as additions).</summary>
     Task<DeltaResult<GroupChange>> GetGroupChangesAsync(string? cursor, CancellationToken cancellationToken = default);
+
+    /// <summary>One page of users delta: from <paramref name="link"/> (null: the first page of a full enumeration;
+    /// a stored cursor: the first page of an incremental round; a page's <see cref="DeltaPageResult{T}.NextLink"/>:
+    /// the next page). <paramref name="fullRound"/> says the page belongs to a full enumeration (a full round
+    /// lists every manager). The default reads the whole round as one page, for sources whose rounds are small
+    /// (snapshot files); the Graph source reads one Graph page.</summary>
+    async Task<DeltaPageResult<DirectoryUser>> GetUserChangesPageAsync(string? link, bool fullRound, CancellationToken cancellationToken = default)
+    {
+        var round = await GetUserChangesAsync(link, cancellationToken);
+        return new DeltaPageResult<DirectoryUser>(round.Changed, round.Removed, null, round.Cursor, Restarted: link is not null && round.IsFullResync);
+    }
+
+    /// <summary>One page of groups delta, as <see cref="GetUserChangesPageAsync"/>. A group can be on several pages,
+    /// each with part of its member changes.</summary>
+    async Task<DeltaPageResult<GroupChange>> GetGroupChangesPageAsync(string? link, bool fullRound, CancellationToken cancellationToken = default)
+    {
+        var round = await GetGroupChangesAsync(link, cancellationToken);
+        return new DeltaPageResult<GroupChange>(round.Changed, round.Removed, null, round.Cursor, Restarted: link is not null && round.IsFullResync);
+    }
 }

@@ -28,6 +28,42 @@ public interface IScimClient
     /// partial listing must never pass for the whole set.</summary>
     IAsyncEnumerable<ScimResource> ListUsersAsync(string? filter = null, IReadOnlyList<string>? attributes = null, CancellationToken cancellationToken = default);
 
+    /// <summary>One page of the listing <see cref="ListUsersAsync"/> returns with no filter and no attributes, from
+    /// <paramref name="position"/>, for a scan that stops and goes on in a later run (ReconcileGroups' drift scan).
+    /// A page that fails is a failed result, never an empty page. The default walks <see cref="ListUsersAsync"/> up to
+    /// the position (for test doubles); the SCIM client reads just that page.</summary>
+    async Task<ScimResult<ScimUsersPage>> ListUsersPageAsync(ScimListPosition position, CancellationToken cancellationToken = default)
+    {
+        const int pageSize = 25;
+        var resources = new List<ScimResource>();
+        var index = 0;
+        var more = false;
+        try
+        {
+            await foreach (var resource in ListUsersAsync(cancellationToken: cancellationToken))
+            {
+                if (++index < position.StartIndex)
+                {
+                    continue;
+                }
+
+                if (resources.Count == pageSize)
+                {
+                    more = true;
+                    break;
+                }
+
+                resources.Add(resource);
+            }
+        }
+        catch (ScimException ex)
+        {
+            return ScimResult<ScimUsersPage>.Failure(ex.Outcome, ex.Error);
+        }
+
+        return ScimResult<ScimUsersPage>.Success(new ScimUsersPage(resources, more ? position with { StartIndex = position.StartIndex + pageSize } : null));
+    }
+
     /// <summary>totalResults for <paramref name="filter"/> (one request with count=0). Genesys counts only active
     /// users without a filter.</summary>
     Task<ScimResult<int>> CountUsersAsync(string? filter = null, CancellationToken cancellationToken = default);

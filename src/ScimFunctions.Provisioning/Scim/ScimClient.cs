@@ -96,14 +96,14 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     {
         // Genesys lists only active users without a filter; "all" needs the inactive ones as a second scan.
         string?[] scans = filter is null && Profile == ScimTargetProfile.Genesys ? [null, InactiveFilter] : [filter];
-        var pageSize = PageSize(attributes);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var scan in scans)
         {
             var startIndex = 1;
             while (true)
             {
-                var page = await RunAsync("list users", scope => ListPageAsync(UsersPath, scan, attributes, startIndex, pageSize, scope), cancellationToken);
+                // The page size is taken per page: the first page's call is what reads ServiceProviderConfig (maxResults).
+                var page = await RunAsync("list users", scope => ListPageAsync(UsersPath, scan, attributes, startIndex, PageSize(attributes), scope), cancellationToken);
                 if (!page.IsSuccess || page.Value is null)
                 {
                     throw new ScimException($"Listing SCIM users failed at startIndex {startIndex}", page.Outcome, page.Error);
@@ -127,6 +127,32 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
                 }
             }
         }
+    }
+
+    public Task<ScimResult<ScimUsersPage>> ListUsersPageAsync(ScimListPosition position, CancellationToken cancellationToken = default)
+    {
+        // The same scans as ListUsersAsync: Genesys lists only active users without a filter.
+        string?[] scans = Profile == ScimTargetProfile.Genesys ? [null, InactiveFilter] : [null];
+        if (position.Scan < 0 || position.Scan >= scans.Length || position.StartIndex < 1)
+        {
+            return Task.FromResult(ScimResult<ScimUsersPage>.Success(new ScimUsersPage([], null)));
+        }
+
+        return RunAsync("list users", async scope =>
+        {
+            var page = await ListPageAsync(UsersPath, scans[position.Scan], null, position.StartIndex, PageSize(null), scope);
+            if (!page.IsSuccess || page.Value is null)
+            {
+                return ScimResult<ScimUsersPage>.Failure(page.Outcome, page.Error);
+            }
+
+            var next = position.StartIndex + page.Value.Resources.Count;
+            var scanDone = page.Value.Resources.Count == 0 || next > page.Value.TotalResults;
+            ScimListPosition? after = !scanDone ? position with { StartIndex = next }
+                : position.Scan + 1 < scans.Length ? new ScimListPosition(position.Scan + 1, 1)
+                : null;
+            return ScimResult<ScimUsersPage>.Success(new ScimUsersPage(page.Value.Resources, after));
+        }, cancellationToken);
     }
 
     public Task<ScimResult<int>> CountUsersAsync(string? filter = null, CancellationToken cancellationToken = default) =>
@@ -241,15 +267,8 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     public Task<ScimResult<JsonObject>> GetServiceProviderConfigAsync(CancellationToken cancellationToken = default) =>
         RunAsync("get service provider config", async scope =>
         {
-            var response = await SendAsync(HttpMethod.Get, ScimPaths.ServiceProviderConfig(Profile), null, ScimRetryMode.Idempotent, scope);
-            if (!response.IsSuccess)
-            {
-                return Fail<JsonObject>(response);
-            }
-
-            var config = response.Body ?? [];
-            RecordETagSupport(config);
-            return ScimResult<JsonObject>.Success(config);
+            var response = await ReadServiceProviderConfigAsync(scope);
+            return response.IsSuccess ? ScimResult<JsonObject>.Success(response.Body ?? []) : Fail<JsonObject>(response);
         }, cancellationToken, discover: false);
 
     private async Task<ScimResult<T>> RunAsync<T>(string operation, Func<CallScope, Task<ScimResult<T>>> body, CancellationToken cancellationToken, bool discover = true)
@@ -262,6 +281,11 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
             if (discover)
             {
                 await DiscoverAsync(scope);
+                if (Profile == ScimTargetProfile.Scim && state.ServiceProviderConfig?.Refusal is { } refusal)
+                {
+                    // Nothing goes out to a target the connector cannot work with (see ScimServiceProviderConfig).
+                    return ScimResult<T>.Failure(ScimOutcome.Permanent, new ScimError(0, null, refusal, null));
+                }
             }
 
             return await body(scope);
@@ -278,7 +302,8 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
         return ScimResult<T>.Failure(ScimOutcome.Transient, new ScimError(0, null, $"The call time budget (Scim__CallTimeBudget = {settings.CallTimeBudget}) is spent.", null));
     }
 
-    /// <summary>scim profile: read ServiceProviderConfig once per process to learn whether ETags are offered.</summary>
+    /// <summary>scim profile: read ServiceProviderConfig once per process and adapt to it (<see cref="ScimServiceProviderConfig"/>).
+    /// A transient failure leaves it unread, to be read on the next call; any other failure means defaults.</summary>
     private async Task DiscoverAsync(CallScope scope)
     {
         if (Profile == ScimTargetProfile.Genesys || state.Discovered)
@@ -293,30 +318,52 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
                 return;
             }
 
-            var response = await SendAsync(HttpMethod.Get, ScimPaths.ServiceProviderConfig(Profile), null, ScimRetryMode.Idempotent, scope);
-            if (response.IsSuccess)
-            {
-                RecordETagSupport(response.Body ?? []);
-            }
-            else if (response.Outcome is not ScimOutcome.Transient and not ScimOutcome.Throttled)
-            {
-                // No usable ServiceProviderConfig: ETag headers alone decide.
-                state.MarkDiscoveryAttempted();
-                ScimLog.ETagSupport(logger, state.ETagsOffered, null, state.ETagsOffered);
-            }
+            await ReadServiceProviderConfigAsync(scope);
         }
     }
 
-    private void RecordETagSupport(JsonObject config)
+    /// <summary>Reads the document and records what it says; an answer other than a transient one that is not the
+    /// document records the defaults.</summary>
+    private async Task<ScimResponse> ReadServiceProviderConfigAsync(CallScope scope)
+    {
+        var response = await SendAsync(HttpMethod.Get, ScimPaths.ServiceProviderConfig(Profile), null, ScimRetryMode.Idempotent, scope);
+        if (response.IsSuccess)
+        {
+            Record(ScimServiceProviderConfig.Parse(response.Body ?? []));
+        }
+        else if (response.Outcome is not ScimOutcome.Transient and not ScimOutcome.Throttled)
+        {
+            var reason = response.Status > 0 ? $"answered {response.Status}" : response.Error?.Detail ?? response.Outcome.ToString();
+            Record(ScimServiceProviderConfig.Default(reason));
+        }
+
+        return response;
+    }
+
+    private void Record(ScimServiceProviderConfig found)
     {
         if (Profile == ScimTargetProfile.Genesys)
         {
             return;
         }
 
-        var offered = config["etag"]?["supported"] is JsonValue value && value.TryGetValue<bool>(out var supported) && supported;
-        state.RecordServiceProviderConfig(offered);
-        ScimLog.ETagSupport(logger, state.ETagsOffered, offered, state.ETagsOffered && !offered);
+        state.RecordServiceProviderConfig(found);
+        var pageSize = PageSize(null);
+        if (found.Source != ScimConfigSource.Defaults)
+        {
+            ScimLog.ServiceProviderConfigFound(logger, found.ETag, found.Patch, found.Filter, found.FilterMaxResults, found.Bulk, state.ETagsOffered, pageSize);
+        }
+
+        if (found.Unusable.Count > 0)
+        {
+            var reason = found.Source == ScimConfigSource.Defaults ? found.Unusable[0] : "unreadable: " + string.Join(", ", found.Unusable);
+            ScimLog.ServiceProviderConfigDefaulted(logger, reason, pageSize);
+        }
+
+        if (found.Refusal is { } refusal)
+        {
+            ScimLog.TargetRefused(logger, refusal);
+        }
     }
 
     private async Task<ScimResult<ScimResource>> GetAsync(string collection, string id, string? ifNoneMatch, CallScope scope)
@@ -505,7 +552,8 @@ public sealed class ScimClient(HttpClient httpClient, IOptions<ScimOptions> opti
     {
         if (Profile == ScimTargetProfile.Scim)
         {
-            return TrimmedPageSize;
+            // The target's filter.maxResults caps a page: asking for more is answered with fewer, or refused.
+            return Math.Min(TrimmedPageSize, state.ServiceProviderConfig?.FilterMaxResults ?? TrimmedPageSize);
         }
 
         // Genesys: over 25 only when the expensive secondary lookups are left out (U9).

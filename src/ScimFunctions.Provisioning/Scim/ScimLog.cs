@@ -56,8 +56,15 @@ internal static partial class ScimLog
     public static partial void CreateResolvedByLookup(ILogger logger, string scimId);
 
     [LoggerMessage(EventId = 4110, Level = LogLevel.Information,
-        Message = "SCIM target ETag support: {Supported} (ServiceProviderConfig etag.supported {Offered}, ETag header seen {HeaderSeen})")]
-    public static partial void ETagSupport(ILogger logger, bool supported, bool? offered, bool headerSeen);
+        Message = "SCIM target ServiceProviderConfig: etag {ETag}, patch {Patch}, filter {Filter} (maxResults {MaxResults}), bulk {Bulk} (not used); If-Match sent: {ETagsUsed}, list page size {PageSize}")]
+    public static partial void ServiceProviderConfigFound(ILogger logger, bool? etag, bool? patch, bool? filter, int? maxResults, bool? bulk, bool etagsUsed, int pageSize);
+
+    [LoggerMessage(EventId = 4116, Level = LogLevel.Warning,
+        Message = "SCIM target ServiceProviderConfig unusable ({Reason}): defaults apply there (PATCH and filters assumed, ETags only once a response carries one, pages of {PageSize})")]
+    public static partial void ServiceProviderConfigDefaulted(ILogger logger, string reason, int pageSize);
+
+    [LoggerMessage(EventId = 4117, Level = LogLevel.Error, Message = "SCIM target refused: {Refusal}")]
+    public static partial void TargetRefused(ILogger logger, string refusal);
 
     [LoggerMessage(EventId = 4112, Level = LogLevel.Warning,
         Message = "SCIM {Method} {Path} answered 404, but the users collection answered {ProbeStatus} ({ProbeOutcome}): treated as a transient failure, not as gone; check Scim__BaseUrl")]

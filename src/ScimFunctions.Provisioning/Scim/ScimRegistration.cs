@@ -20,6 +20,9 @@ public static class ScimRegistration
             .Bind(configuration.GetSection(ScimOptions.Section))
             .ValidateOnStart();
         AddClient(services);
+
+        // scim profile: read what the target supports at start; refuse one the connector cannot work with.
+        services.AddHostedService<ScimTargetCheck>();
         return services;
     }
 

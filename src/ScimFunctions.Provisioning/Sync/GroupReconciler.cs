@@ -15,6 +15,7 @@ public sealed class GroupReconciler(
     GroupConverger groups,
     SyncOptions options,
     ConfiguredEntitlements entitlements,
+    TimeProvider time,
     ILogger<GroupReconciler> logger)
 {
     /// <summary>Reports drift on managed users (and puts it back with Sync__RemediateUserDrift), then for every
@@ -36,7 +37,8 @@ public sealed class GroupReconciler(
         try
         {
             var failures = new List<ObjectFailure>();
-            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, cancellationToken))
+            var listing = await new DriftScan(store, scim, options, time, logger).StartAsync(dryRun, cancellationToken);
+            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken))
             {
                 summary.Note(drift);
             }

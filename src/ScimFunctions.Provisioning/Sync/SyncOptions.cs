@@ -65,6 +65,12 @@ public sealed class SyncOptions
     [Range(0, 3600, ErrorMessage = "Setting Sync__SweepGroupDelaySeconds must be between 0 and 3600.")]
     public int SweepGroupDelaySeconds { get; set; } = 60;
 
+    /// <summary>How long one DeltaSweep or ReconcileGroups invocation reads pages before it stores where it got to and
+    /// leaves the rest to the next run. host.json's functionTimeout is 5 minutes; the cap of 240 keeps a minute for the
+    /// page in flight (its items queued, its checkpoint stored) and for the rest of the run.</summary>
+    [Range(10, 240, ErrorMessage = "Setting Sync__TimerBudgetSeconds must be between 10 and 240 (host.json functionTimeout is 5 minutes).")]
+    public int TimerBudgetSeconds { get; set; } = 180;
+
     /// <summary>ReconcileGroups also puts drifted managed users back to the last applied values (default: report only).</summary>
     public bool RemediateUserDrift { get; set; }
 

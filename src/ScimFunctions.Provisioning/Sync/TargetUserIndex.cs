@@ -130,11 +130,38 @@ public sealed class TargetHintWriter(StateStore store, IScimClient scim, Attribu
     public async Task<int> WriteAsync(IReadOnlyCollection<DirectoryUser> joiners, CancellationToken cancellationToken = default)
     {
         var index = await TargetUserIndex.LoadAsync(scim, joiners.Count, time, logger, cancellationToken);
-        if (index is null)
-        {
-            return 0;
-        }
+        return index is null ? 0 : await WriteAsync(joiners, index, cancellationToken);
+    }
 
+    /// <summary>Hints for one sweep run that queues its joiners page by page: the target is listed at most once per
+    /// run, the first time the joiners the run has met make the listing worth it (the decision is asked again each
+    /// time they double, so a run spends at most about the listing's cost on lookups before it lists).</summary>
+    public HintRun StartRun() => new(this);
+
+    public sealed class HintRun(TargetHintWriter writer)
+    {
+        private TargetUserIndex? index;
+        private int joiners;
+        private int nextTry = 1;
+
+        public async Task<int> WriteAsync(IReadOnlyCollection<DirectoryUser> pageJoiners, CancellationToken cancellationToken = default)
+        {
+            joiners += pageJoiners.Count;
+            if (index is null && pageJoiners.Count > 0 && joiners >= nextTry)
+            {
+                nextTry = joiners * 2;
+                index = await writer.LoadIndexAsync(joiners, cancellationToken);
+            }
+
+            return index is null || pageJoiners.Count == 0 ? 0 : await writer.WriteAsync(pageJoiners, index, cancellationToken);
+        }
+    }
+
+    private Task<TargetUserIndex?> LoadIndexAsync(int candidates, CancellationToken cancellationToken) =>
+        TargetUserIndex.LoadAsync(scim, candidates, time, logger, cancellationToken);
+
+    private async Task<int> WriteAsync(IReadOnlyCollection<DirectoryUser> joiners, TargetUserIndex index, CancellationToken cancellationToken)
+    {
         var hints = new List<TargetHint>(joiners.Count);
         foreach (var user in joiners)
         {

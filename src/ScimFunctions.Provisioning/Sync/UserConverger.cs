@@ -747,7 +747,9 @@ public sealed class UserConverger(
     /// <summary>Compares the target's managed users with what was last applied. Drift is reported (event 3021,
     /// a <c>drift</c> operation); with <see cref="SyncOptions.RemediateUserDrift"/> the owned attributes are put back.
     /// Unmanaged target users are never looked at twice and never touched.</summary>
-    public async Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, CancellationToken cancellationToken = default)
+    /// <param name="listing">The chunk of the target's users this run compares (ReconcileGroups' <see cref="DriftScan"/>);
+    /// null: every target user, listed here.</param>
+    public async Task<IReadOnlyList<PlannedOperation>> ReportDriftAsync(bool dryRun, ICollection<ObjectFailure>? failures = null, DriftListing? listing = null, CancellationToken cancellationToken = default)
     {
         var managed = new Dictionary<string, UserMapping>(StringComparer.Ordinal);
         await foreach (var mapping in store.ListUsersAsync(cancellationToken: cancellationToken))
@@ -768,7 +770,7 @@ public sealed class UserConverger(
         var drifted = new List<(ScimResource Resource, UserMapping Mapping, List<string> Changed, SortedDictionary<string, string> Current)>();
         try
         {
-            await foreach (var resource in scim.ListUsersAsync(cancellationToken: cancellationToken))
+            await foreach (var resource in listing?.ReadAsync(cancellationToken) ?? scim.ListUsersAsync(cancellationToken: cancellationToken))
             {
                 if (!managed.TryGetValue(resource.Id, out var mapping))
                 {
@@ -831,7 +833,8 @@ public sealed class UserConverger(
             }
         }
 
-        foreach (var mapping in managed.Values.Where(m => !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
+        // Only a listing of every target user shows that one is missing; a chunk of it shows nothing of the kind.
+        foreach (var mapping in managed.Values.Where(m => (listing?.CoversEverything ?? true) && !seen.Contains(m.ScimId!) && m.State == LifecycleState.Active))
         {
             EngineLog.Drift(logger, ObjectKind.User, mapping.ObjectId, mapping.ScimId, "missing from the target's user list");
             operations.Add(new PlannedOperation(ObjectKind.User, mapping.ObjectId, PlanAction.Drift, "missing from the target's user list (recreated or reported at its next convergence)", mapping.ScimId));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
+using Azure.Messaging.ServiceBus;
 using GenesysScimEmulator.State;
 using ScimFunctions.ConcurrencyTests.Exploration;
 using ScimFunctions.Provisioning.Directory;
@@ -14,10 +15,12 @@ using Xunit.Abstractions;
 namespace ScimFunctions.ConcurrencyTests.Chaos;
 
 /// <summary>The chaos run (issue 13): a tenant and a stream of notifications (joiners, movers, renames, leavers,
-/// rejoins, group changes) through the queue (sessions) and ProvisionObject on three instances, with the delta
-/// sweep and the reconcile timers firing, while faults drawn from one seed are injected: SCIM 5xx 5 %, dropped
-/// connections 2 %, 429 bursts with Retry-After, latency spikes, concurrent admin edits 1 %, Graph failing
-/// during a delta sweep, Table Storage answering 503 for a while, duplicate and late deliveries, a worker
+/// rejoins, group changes) POSTed to the webhook function (<see cref="GraphWebhookFeed"/>: its own MessageIds and
+/// received-time buckets meet the queue's duplicate detection), through the queue (sessions) and ProvisionObject on
+/// three instances, with the delta sweep and the reconcile timers firing, while faults drawn from one seed are
+/// injected: SCIM 5xx 5 %, dropped connections 2 %, 429 bursts with Retry-After, latency spikes, concurrent admin
+/// edits 1 %, Graph failing during a delta sweep, Table Storage unavailable for a while, Service Bus refusing some
+/// of the webhook's sends (answered 503, retried by Graph), redelivered and late deliveries, a worker
 /// killed between a SCIM write and its Table write. After quiescence, one more sweep and one reconcile, it
 /// prints one JSON line. eng/test.sh runs the short version; eng/chaos.sh [seed] [users] [notifications] the long one.</summary>
 [Collection(ScenarioCollection.Name)]
@@ -47,12 +50,17 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
             RetryBaseDelay = TimeSpan.FromMilliseconds(1),
             MaxRetries = 2,
         });
+        // CHAOS_TABLES=azurite (eng/chaos.sh's default): a real Azurite process, stopped and started again mid-run on
+        // the same port and data folder. Otherwise (eng/test.sh's short run) the in-memory tables answer 503 instead.
+        await using var azurite = string.Equals(Environment.GetEnvironmentVariable("CHAOS_TABLES"), "azurite", StringComparison.OrdinalIgnoreCase)
+            ? await AzuriteProcess.StartAsync()
+            : null;
         var world = new World(target.Emulator, scim, seed, o =>
         {
             // The threshold has its own tests; here a leaver must be applied, not staged.
             o.Threshold.MaxActionsPerHour = 10_000;
             o.Threshold.MaxFractionPerHour = 1;
-        });
+        }, azurite is null ? null : azurite.CreateClient);
         var random = new Random(seed);
         var instances = new[] { world.NewInstance("i1"), world.NewInstance("i2"), world.NewInstance("i3") };
 
@@ -94,7 +102,7 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                 return new DirectoryUnavailableException("Graph outage (chaos).");
             }
 
-            if (world.Time.GetUtcNow() < tablesDownUntil && what.StartsWith("table", StringComparison.Ordinal))
+            if (azurite is null && world.Time.GetUtcNow() < tablesDownUntil && what.StartsWith("table", StringComparison.Ordinal))
             {
                 tableFailures++;
                 return new RequestFailedException(503, "Table Storage unavailable (chaos).");
@@ -102,6 +110,26 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
 
             return null;
         };
+        if (azurite is not null)
+        {
+            // The Table service goes down when the stream says and comes back once the run's clock has passed
+            // that time, on the same port and data folder, in the turn of whichever worker gets there first.
+            var stopped = false;
+            world.BeforeYield = async () =>
+            {
+                if (!stopped && world.Time.GetUtcNow() < tablesDownUntil)
+                {
+                    stopped = true;
+                    await azurite.StopAsync();
+                }
+                else if (stopped && world.Time.GetUtcNow() >= tablesDownUntil)
+                {
+                    stopped = false;
+                    await azurite.RestartAsync();
+                }
+            };
+        }
+
         world.Scim.AfterWrite = what =>
         {
             // A worker killed between a SCIM write and its Table write: the write happened, nothing else did.
@@ -113,9 +141,18 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
 
             return ValueTask.CompletedTask;
         };
+        var feed = new GraphWebhookFeed(world, new Random(seed ^ 0x0eb));
         var retried = 0;
+        var webhookSendFailures = 0;
         world.Bus.FailSend = messages =>
         {
+            if (feed.Posting && faultRandom.NextDouble() < 0.02)
+            {
+                // Service Bus refuses the webhook's send: it answers 503 and Graph delivers the same bytes again.
+                webhookSendFailures++;
+                return new ServiceBusException("Service Bus busy (chaos).", ServiceBusFailureReason.ServiceBusy);
+            }
+
             retried += messages.Count(m => m.MessageId.Contains("#r", StringComparison.Ordinal));
             return null;
         };
@@ -123,13 +160,8 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
 
         // The initial load (a sweep with no cursor), then the stream.
-        var items = 0;
         var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
-        async Task NotifyAsync(WorkItemKind kind, string id)
-        {
-            items++;
-            await world.NotifyAsync(kind, id);
-        }
+        Task NotifyAsync(WorkItemKind kind, string id, string changeType = WorkItemChangeTypes.Updated) => feed.ChangedAsync(kind, id, changeType);
 
         await world.Scheduler.RunAsync([world.Timer("initial sweep", () => SweepAsync(world)), .. instances.Select(world.SessionWorker)], maxSteps: int.MaxValue);
 
@@ -161,7 +193,7 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                     {
                         kind = "leaver";
                         world.Directory.DeleteUser(id);
-                        await NotifyAsync(WorkItemKind.User, id);
+                        await NotifyAsync(WorkItemKind.User, id, WorkItemChangeTypes.Deleted);
                     }
                     else if (roll < 0.15)
                     {
@@ -185,9 +217,9 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                     }
                     else if (roll < 0.30)
                     {
-                        // Graph redelivers, or delivers late: the same change notified again.
+                        // Graph redelivers one of its recent deliveries, byte for byte (late ones are the feed's own draw).
                         kind = "duplicate";
-                        await NotifyAsync(WorkItemKind.User, id);
+                        await feed.RedeliverAsync();
                     }
                     else
                     {
@@ -210,12 +242,15 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                     }
                     else if (n == notifications / 2)
                     {
-                        // Table Storage answers 503 for two minutes of the (fake) clock: shorter than an item's retries.
+                        // Table Storage is unavailable for two minutes of the (fake) clock: shorter than an item's retries.
+                        // Azurite is stopped by the storage worker below; the in-memory tables answer 503.
                         tablesDownUntil = world.Time.GetUtcNow().AddMinutes(2);
                     }
 
                     await world.YieldAsync("next notification");
                 }
+
+                await feed.DrainAsync();
             }),
             world.Timer("sweep during a Graph outage", async () =>
             {
@@ -231,6 +266,9 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
         tablesDownUntil = DateTimeOffset.MinValue;
         var secondsToQuiescence = clock.Elapsed.TotalSeconds;
 
+        // What the notifications alone achieved (the final sweep below would heal a change the webhook path lost).
+        var atQuiescence = await FiguresAsync(world, groupTargets);
+
         // Quiescence: then one sweep and one reconcile, faults off, as the timers would.
         world.Emulator.State.Faults.Clear();
         world.Scim.AfterWrite = null;
@@ -241,7 +279,7 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
         var deadLettered = world.Bus.DeadLetters.GroupBy(d => d.Reason ?? "(none)").ToDictionary(g => g.Key, g => g.Count());
         var line = new JsonObject
         {
-            ["items"] = items,
+            ["items"] = feed.Items,
             ["applied"] = world.Bus.Completed,
             ["retried"] = retried,
             ["deadLettered"] = new JsonObject(deadLettered.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
@@ -251,8 +289,10 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
             ["unmanagedTouched"] = figures.UnmanagedTouched,
             ["throttlesSurfacedAsFailures"] = world.Bus.DeadLetters.Count(d => $"{d.Reason} {d.Description}".Contains("Throttled", StringComparison.OrdinalIgnoreCase) || $"{d.Description}".Contains("429", StringComparison.Ordinal)),
             ["groupMismatches"] = figures.GroupMismatches,
+            ["lostAtQuiescence"] = atQuiescence.Lost,
             ["secondsToQuiescence"] = Math.Round(secondsToQuiescence, 1),
             ["seed"] = seed,
+            ["tables"] = azurite is null ? "memory" : "azurite",
             ["users"] = userCount,
             ["faults"] = new JsonObject
             {
@@ -261,8 +301,20 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
                 ["dropped"] = world.Emulator.State.Counters.Snapshot().ByStatus.GetValueOrDefault("aborted"),
                 ["graphOutageFailures"] = graphFailures,
                 ["table503s"] = tableFailures,
+                ["tableRestarts"] = azurite?.Restarts ?? 0,
+                ["tableOperationsFailed"] = azurite?.FailedOperations ?? 0,
+                ["tableSecondsDown"] = azurite is null ? null : Math.Round(azurite.SecondsDown, 1),
                 ["killedAfterWrite"] = killedAfterWrite,
                 ["crashes"] = world.Crashes,
+            },
+            ["webhook"] = new JsonObject
+            {
+                ["posts"] = feed.Posts,
+                ["answers"] = new JsonObject(feed.Answers.Select(a => KeyValuePair.Create(a.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)a.Value))),
+                ["redelivered"] = feed.Redelivered,
+                ["deliveredLate"] = feed.DeliveredLate,
+                ["sendsRefused"] = webhookSendFailures,
+                ["duplicatesDropped"] = world.Bus.DuplicatesDropped,
             },
             ["stream"] = new JsonObject(kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => KeyValuePair.Create(k.Key, (JsonNode?)k.Value))),
         };
@@ -277,8 +329,10 @@ public sealed class ChaosRun(TargetFixture target, ITestOutputHelper output)
 
         Assert.True(figures.Lost == 0 && figures.Duplicates == 0 && figures.WronglyRemoved == 0 && figures.UnmanagedTouched == 0 && figures.GroupMismatches == 0, json + "\n" + string.Join("\n", figures.Problems.Take(20)));
         Assert.Equal(0, (int)line["throttlesSurfacedAsFailures"]!);
-        Assert.Empty(world.Unhandled);
+        Assert.True(world.Unhandled.Count == 0, json + "\n" + string.Join("\n", world.Unhandled.Take(5)));
         Assert.True(world.Emulator.State.Counters.CountStatus(429) > 0 && killedAfterWrite + world.Crashes > 0, "the run met no throttle or no kill: " + json);
+        Assert.True(azurite is null ? tableFailures > 0 : azurite.Restarts == 1 && azurite.FailedOperations > 0, "the run met no Table Storage outage: " + json);
+        Assert.True(feed.Answers.GetValueOrDefault(503) > 0 && world.Bus.DuplicatesDropped > 0, "the webhook met no refused send or no duplicate: " + json);
     }
 
     private static async Task SweepAsync(World world)

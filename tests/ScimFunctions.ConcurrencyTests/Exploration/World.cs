@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using GenesysScimEmulator;
 using GenesysScimEmulator.State;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,12 +31,15 @@ public sealed class World
     private int _notification;
     private Func<string, bool>? _crashOnce;
 
-    public World(RunningEmulator emulator, IScimClient scim, int seed, Action<SyncOptions>? configure = null)
+    /// <param name="tables">Table Storage for the engine instead of the in-memory tables (the long chaos run's
+    /// real Azurite); it gets <see cref="YieldAsync"/> to call before every operation.</param>
+    public World(RunningEmulator emulator, IScimClient scim, int seed, Action<SyncOptions>? configure = null, Func<Func<string, ValueTask>, TableServiceClient>? tables = null)
     {
         Emulator = emulator;
         Scheduler = new Scheduler(seed);
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
         Tables = new InMemoryTableService { BeforeOperation = op => YieldAsync($"table {op.Kind} {op.Table} {op.PartitionKey}") };
+        TableService = tables?.Invoke(YieldAsync) ?? Tables;
         Directory = new ChangingDirectory(Time, YieldAsync) { ClockMoved = () => Scheduler.WakeAll() };
         Bus = new SessionBus(Time, YieldAsync) { Sent = () => Scheduler.WakeAll() };
         Scim = new YieldingScimClient(scim, YieldAsync);
@@ -62,6 +66,9 @@ public sealed class World
 
     public InMemoryTableService Tables { get; }
 
+    /// <summary>What the engine's stores run on: <see cref="Tables"/> unless the world was given real Table Storage.</summary>
+    public TableServiceClient TableService { get; }
+
     public ChangingDirectory Directory { get; }
 
     public SessionBus Bus { get; }
@@ -82,6 +89,10 @@ public sealed class World
     /// Storage answering 503), or null; the chaos run sets it.</summary>
     public Func<string, Exception?>? Fault { get; set; }
 
+    /// <summary>Runs at every yield point before <see cref="Fault"/>, in the turn of whichever worker got there (the
+    /// chaos run stops and restarts its Azurite here, so the outage follows the run's clock whatever the schedule).</summary>
+    public Func<ValueTask>? BeforeYield { get; set; }
+
     public int Crashes { get; private set; }
 
     public int Processed { get; private set; }
@@ -96,7 +107,7 @@ public sealed class World
 
     public Instance NewInstance(string name) => new(this, name);
 
-    public StateStore NewStore() => new(Tables);
+    public StateStore NewStore() => new(TableService);
 
     // ---------------- workers ----------------
 
@@ -223,6 +234,11 @@ public sealed class World
     /// <summary>Every worker's turn ends here; a message-processing worker may crash here.</summary>
     public async ValueTask YieldAsync(string what)
     {
+        if (BeforeYield is { } before)
+        {
+            await before();
+        }
+
         if (Fault?.Invoke(what) is { } fault)
         {
             throw fault;
@@ -305,7 +321,7 @@ public sealed class Instance
     /// <summary>A fresh host: new engine, caches and gate, as after a process restart.</summary>
     public void Restart()
     {
-        Engine = TestEngine.Build(_world.Scim, _world.Directory, _world.Tables, _world.Configure, _world.Time);
+        Engine = TestEngine.Build(_world.Scim, _world.Directory, _world.TableService, _world.Configure, _world.Time);
         Queue = new WorkQueue(_world.Bus.CreateSender());
 
         // Without target hints, as the scenarios were written (the registered sweeper lists the target on a full resync).

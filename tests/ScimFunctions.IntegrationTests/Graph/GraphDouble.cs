@@ -77,6 +77,10 @@ public sealed class GraphDouble : IAsyncDisposable
 
     public ExpiredTokenStyle ExpiredTokenStyle { get; set; } = ExpiredTokenStyle.Gone;
 
+    /// <summary>Called for every request before it is answered (outside the double's lock): a test advances its fake
+    /// clock here ("each page takes 5 s") or arranges a fault at one exact request.</summary>
+    public Action<RecordedRequest>? OnRequest { get; set; }
+
     /// <summary>Subscriptions allowed before creation answers 403 (Graph: 100 per app and tenant).</summary>
     public int SubscriptionQuota { get; set; } = 100;
 
@@ -297,12 +301,14 @@ public sealed class GraphDouble : IAsyncDisposable
 
         body = string.IsNullOrWhiteSpace(body) ? null : body;
 
+        var recorded = new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "",
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
+            request.Headers.Authorization.FirstOrDefault(), request.Headers["Retry-Attempt"].FirstOrDefault());
+        OnRequest?.Invoke(recorded);
         Response response;
         lock (gate)
         {
-            requests.Add(new RecordedRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value ?? "",
-                context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "",
-                request.Headers.Authorization.FirstOrDefault(), request.Headers["Retry-Attempt"].FirstOrDefault()));
+            requests.Add(recorded);
             response = Token is not null && request.Headers.Authorization.FirstOrDefault() != $"Bearer {Token}"
                 ? Error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
                 : Route(new DoubleRequest(request.Method, request.Path.Value ?? "", request.Query, body));

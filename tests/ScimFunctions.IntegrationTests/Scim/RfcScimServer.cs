@@ -16,7 +16,8 @@ namespace ScimFunctions.IntegrationTests.Scim;
 
 /// <summary>A plain RFC 7644 server for the scim profile: /Users, /Groups, /ServiceProviderConfig under
 /// /scim/v2 (capitalised, matched case-sensitively so a lower-case client path fails), a static bearer token,
-/// weak ETags with 412 on a stale If-Match (switchable off), server-capped pages, and injectable faults.
+/// weak ETags with 412 on a stale If-Match (switchable off), PATCH (switchable off: 501), server-capped pages,
+/// a ServiceProviderConfig that follows the switches or is replaced outright, and injectable faults.
 /// Kestrel on 127.0.0.1, port 0.</summary>
 public sealed partial class RfcScimServer : IAsyncDisposable
 {
@@ -45,6 +46,14 @@ public sealed partial class RfcScimServer : IAsyncDisposable
 
     /// <summary>The server's own page cap: a larger count is cut to this.</summary>
     public int MaxPageSize { get; set; } = 50;
+
+    /// <summary>PATCH accepted (and ServiceProviderConfig patch.supported); false answers PATCH with 501.</summary>
+    public bool Patch { get; set; } = true;
+
+    /// <summary>What GET /ServiceProviderConfig answers instead of the document built from the switches above:
+    /// a status and a raw body (any text, JSON or not), to vary what the client is told independently of how
+    /// the server behaves. Null: the built document.</summary>
+    public (int Status, string Body)? ServiceProviderConfig { get; set; }
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -254,13 +263,18 @@ public sealed partial class RfcScimServer : IAsyncDisposable
         var id = segments.Length > 3 ? Uri.UnescapeDataString(segments[3]) : null;
         return (resource, id, request.Method) switch
         {
+            ("ServiceProviderConfig", null, "GET") when ServiceProviderConfig is { } raw => new Reply(raw.Status, null, null, raw.Body),
             ("ServiceProviderConfig", null, "GET") => new Reply(200, new JsonObject
             {
                 ["schemas"] = new JsonArray("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"),
-                ["patch"] = new JsonObject { ["supported"] = true },
+                ["patch"] = new JsonObject { ["supported"] = Patch },
+                ["bulk"] = new JsonObject { ["supported"] = false, ["maxOperations"] = 0, ["maxPayloadSize"] = 0 },
                 ["etag"] = new JsonObject { ["supported"] = ETags },
                 ["filter"] = new JsonObject { ["supported"] = true, ["maxResults"] = MaxPageSize },
+                ["changePassword"] = new JsonObject { ["supported"] = false },
+                ["sort"] = new JsonObject { ["supported"] = false },
             }, null),
+            (_, not null, "PATCH") when !Patch => Error(501, null, "PATCH is not implemented."),
             ("Users", null, "POST") => Create(users, request, "User", "userName"),
             ("Groups", null, "POST") => Create(groups, request, "Group", "displayName"),
             ("Users", null, "GET") => List(users, request),
@@ -531,7 +545,12 @@ public sealed partial class RfcScimServer : IAsyncDisposable
             context.Response.Headers.ETag = reply.ETag;
         }
 
-        if (reply.Body is not null)
+        if (reply.Raw is not null)
+        {
+            context.Response.ContentType = "application/scim+json";
+            await context.Response.WriteAsync(reply.Raw);
+        }
+        else if (reply.Body is not null)
         {
             context.Response.ContentType = "application/scim+json";
             await context.Response.WriteAsync(reply.Body.ToJsonString());
@@ -546,7 +565,7 @@ public sealed partial class RfcScimServer : IAsyncDisposable
 
     private sealed record Stored(JsonObject Body, int Version);
 
-    private sealed record Reply(int Status, JsonObject? Body, string? ETag);
+    private sealed record Reply(int Status, JsonObject? Body, string? ETag, string? Raw = null);
 }
 
 /// <summary>One request as the double received it.</summary>

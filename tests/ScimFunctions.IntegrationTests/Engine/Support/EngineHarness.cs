@@ -60,6 +60,7 @@ public sealed class EngineHarness : IAsyncDisposable
     public GraphNotifications Webhook { get; private set; } = null!;
     public ProvisionObject Provision { get; private set; } = null!;
     public DeltaSweep Sweep { get; private set; } = null!;
+    public DeltaSweeper Sweeper { get; private set; } = null!;
     public PurgeDisabled Purge { get; private set; } = null!;
     public ReconcileGroups Reconcile { get; private set; } = null!;
 
@@ -125,6 +126,7 @@ public sealed class EngineHarness : IAsyncDisposable
         var sweeper = engine.GetRequiredService<DeltaSweeper>();
         harness.Provision = new ProvisionObject(harness.Engine.WorkItems, engine.GetRequiredService<WorkItemRetryPolicy>(), harness.WorkQueue, sweeper, NullLogger<ProvisionObject>.Instance);
         harness.Sweep = new DeltaSweep(sweeper, NullLogger<DeltaSweep>.Instance);
+        harness.Sweeper = sweeper;
         harness.Purge = new PurgeDisabled(engine.GetRequiredService<DisabledUserPurge>(), NullLogger<PurgeDisabled>.Instance);
         harness.Reconcile = new ReconcileGroups(engine.GetRequiredService<GroupReconciler>(), NullLogger<ReconcileGroups>.Instance);
 

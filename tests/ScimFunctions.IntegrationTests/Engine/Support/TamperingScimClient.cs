@@ -35,6 +35,16 @@ public sealed class TamperingScimClient(IScimClient inner) : IScimClient
         }
     }
 
+    /// <summary>Runs before each page of a resumable listing is read (a test's fake clock: "each page takes 10 s").</summary>
+    public Action? BeforeListPage { get; set; }
+
+    public async Task<ScimResult<ScimUsersPage>> ListUsersPageAsync(ScimListPosition position, CancellationToken cancellationToken = default)
+    {
+        BeforeListPage?.Invoke();
+        var page = await inner.ListUsersPageAsync(position, cancellationToken);
+        return page.Value is null ? page : ScimResult<ScimUsersPage>.Success(page.Value with { Resources = [.. page.Value.Resources.Select(r => Tamper("list users", r))] });
+    }
+
     public Task<ScimResult<int>> CountUsersAsync(string? filter = null, CancellationToken cancellationToken = default) => inner.CountUsersAsync(filter, cancellationToken);
 
     public async Task<ScimResult<ScimResource>> PatchUserAsync(string id, IReadOnlyList<ScimPatchOperation> operations, string? version, CancellationToken cancellationToken = default)
