@@ -251,6 +251,7 @@ var engineTableNames = [
   'ScimCounters'
   'ScimPending'
   'ScimTargetHints'
+  'ScimHistory'
 ]
 
 var deploymentContainerName = 'app-package'

@@ -17,8 +17,9 @@ internal static class OperatorReports
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void WriteStatus(TextWriter output, SyncStatus status, DateTimeOffset now)
+    public static void WriteStatus(TextWriter output, SyncStatus status, DateTimeOffset now, GroupNameBook? groups = null)
     {
+        groups ??= GroupNameBook.Empty;
         output.WriteLine($"Users:         {Counts(status.UsersByState)}");
         output.WriteLine($"Groups:        {Counts(status.GroupsByState)}");
         output.WriteLine($"Last sweep:    users {When(status.LastUserSweep, now)}; groups {When(status.LastGroupSweep, now)}");
@@ -46,11 +47,11 @@ internal static class OperatorReports
             output.WriteLine();
             output.WriteLine(Invariant($"Failed objects ({status.Failures.Count}), latest first:"));
             SyncReport.WriteTable(output, ["KIND", "OBJECT", "WHEN", "LAST ERROR"],
-                status.Failures.Select(f => new[] { f.ObjectKind.ToWireName(), f.ObjectId, When(f.At, now), f.Error }).ToList());
+                status.Failures.Select(f => new[] { f.ObjectKind.ToWireName(), f.ObjectKind == ObjectKind.Group ? groups.LabelWithId(f.ObjectId) : f.ObjectId, When(f.At, now), f.Error }).ToList());
         }
     }
 
-    public static string StatusJson(SyncStatus status) => JsonSerializer.Serialize(new
+    public static string StatusJson(SyncStatus status, GroupNameBook? groups = null) => JsonSerializer.Serialize(new
     {
         usersByState = status.UsersByState,
         groupsByState = status.GroupsByState,
@@ -59,12 +60,13 @@ internal static class OperatorReports
         subscriptions = status.Subscriptions.Select(s => new { id = s.Id, resource = s.Resource, expiresAt = s.ExpiresAt }),
         hold = status.Hold is { } hold ? new { since = hold.Since, reason = hold.Reason } : null,
         staged = status.Staged.Select(s => new { id = s.ObjectId, action = s.Action, reason = s.Reason, stagedAt = s.StagedAt, scimId = s.ScimId }),
-        failures = status.Failures.Select(f => new { kind = f.ObjectKind, id = f.ObjectId, error = f.Error, at = f.At }),
+        failures = status.Failures.Select(f => new { kind = f.ObjectKind, id = f.ObjectId, error = f.Error, at = f.At, name = f.ObjectKind == ObjectKind.Group ? groups?.Find(f.ObjectId)?.EntraName : null }),
         unmatchedGroups = status.UnmatchedGroups,
     }, Json);
 
-    public static void WriteExplanation(TextWriter output, UserExplanation explanation)
+    public static void WriteExplanation(TextWriter output, UserExplanation explanation, GroupNameBook? groups = null)
     {
+        groups ??= GroupNameBook.Empty;
         output.WriteLine($"User:          {explanation.Query}{(explanation.ObjectId is { } id && id != explanation.Query ? $" (object id {id})" : "")}");
         output.WriteLine($"Directory:     {(explanation.FoundInDirectory ? "found" : "not found")}");
         output.WriteLine($"Scope:         {(explanation.InScope ? "in scope" : $"not in scope: {explanation.OutOfScopeReason}")}");
@@ -109,7 +111,7 @@ internal static class OperatorReports
             output.WriteLine();
             output.WriteLine("Entitlements (from Sync__Entitlements rules; values granted by hand are not listed and never removed):");
             SyncReport.WriteTable(output, ["CHANGE", "KIND", "NAME", "VALUE", "GIVEN BY (RULE GROUPS)"], explanation.Entitlements
-                .Select(e => new[] { e.Change, e.Kind.ToString().ToLowerInvariant(), e.Name, e.Value ?? "", e.Groups.Count == 0 ? (e.Change == "remove" ? "(no rule any more)" : "(default)") : string.Join(", ", e.Groups) })
+                .Select(e => new[] { e.Change, e.Kind.ToString().ToLowerInvariant(), e.Name, e.Value ?? "", e.Groups.Count == 0 ? (e.Change == "remove" ? "(no rule any more)" : "(default)") : string.Join(", ", e.Groups.Select(groups.Label)) })
                 .ToList());
         }
 
@@ -124,7 +126,7 @@ internal static class OperatorReports
         }
     }
 
-    public static string ExplanationJson(UserExplanation explanation) => JsonSerializer.Serialize(new
+    public static string ExplanationJson(UserExplanation explanation, GroupNameBook? groups = null) => JsonSerializer.Serialize(new
     {
         query = explanation.Query,
         objectId = explanation.ObjectId,
@@ -136,7 +138,7 @@ internal static class OperatorReports
         changedPaths = explanation.ChangedPaths,
         patch = explanation.Patch.Select(p => new { op = p.Op, path = p.Path, value = p.Value }),
         pendingManagerId = explanation.PendingManagerId,
-        entitlements = explanation.Entitlements.Select(e => new { change = e.Change, kind = e.Kind.ToString().ToLowerInvariant(), name = e.Name, value = e.Value, groups = e.Groups }),
+        entitlements = explanation.Entitlements.Select(e => new { change = e.Change, kind = e.Kind.ToString().ToLowerInvariant(), name = e.Name, value = e.Value, groups = e.Groups, groupNames = e.Groups.Select(g => groups?.Find(g)?.EntraName) }),
         operations = explanation.Operations.Select(o => new { kind = o.ObjectKind, id = o.ObjectId, action = o.Action, reason = o.Reason, detail = o.Detail }),
         mapping = explanation.Mapping is { } m
             ? new { scimId = m.ScimId, state = m.State, origin = m.Origin, targetVersion = m.TargetVersion, disabledSince = m.DisabledSince, lastError = m.LastError, lastErrorAt = m.LastErrorAt, appliedAt = m.AppliedAt }

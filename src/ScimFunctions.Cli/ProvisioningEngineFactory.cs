@@ -87,7 +87,11 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
                 provider.GetRequiredService<IScimClient>(),
                 provider.GetRequiredService<IDirectorySource>(),
                 requestLog,
-                time);
+                time)
+            {
+                History = provider.GetRequiredService<HistoryStore>(),
+                Options = provider.GetRequiredService<SyncOptions>(),
+            };
         }
         catch
         {
@@ -109,6 +113,75 @@ internal sealed class ProvisioningEngineFactory(TimeProvider time) : IScimfnEngi
         ScimRequestLog requestLog,
         TimeProvider time) : IScimfnEngine
     {
+        /// <summary>Beyond this many groups one listing of the group table is cheaper than a point read each.</summary>
+        private const int GroupPointReads = 50;
+
+        public required HistoryStore History { get; init; }
+
+        private StateStore Store => provider.GetRequiredService<StateStore>();
+
+        public required SyncOptions Options { get; init; }
+
+        public async Task<GroupNameBook> GroupNamesAsync(IReadOnlyCollection<string> ids, IReadOnlyDictionary<string, string>? seen = null, CancellationToken cancellationToken = default)
+        {
+            var wanted = ids.Where(TableKeys.IsValid).ToHashSet(StringComparer.Ordinal);
+            if (wanted.Count == 0)
+            {
+                return GroupNameBook.Empty;
+            }
+
+            var rows = new Dictionary<string, GroupMapping>(StringComparer.Ordinal);
+            if (wanted.Count <= GroupPointReads)
+            {
+                foreach (var id in wanted)
+                {
+                    if (await Store.GetGroupAsync(id, cancellationToken) is { } row)
+                    {
+                        rows[id] = row;
+                    }
+                }
+            }
+            else
+            {
+                await foreach (var row in Store.ListGroupsAsync(cancellationToken))
+                {
+                    if (wanted.Contains(row.ObjectId))
+                    {
+                        rows[row.ObjectId] = row;
+                    }
+                }
+            }
+
+            var names = new Dictionary<string, GroupName>(StringComparer.Ordinal);
+            foreach (var id in wanted)
+            {
+                var row = rows.GetValueOrDefault(id);
+                var entra = seen?.GetValueOrDefault(id) ?? row?.DisplayName;
+                names[id] = new GroupName(id, entra, GroupName.TargetNameOf(Options.Groups.Map, id, entra), row?.ScimId);
+            }
+
+            return new GroupNameBook(names);
+        }
+
+        public async Task<UserHistoryReport> HistoryAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
+        {
+            var query = idOrUserPrincipalName.Trim();
+
+            // The rows hold ids only: a userPrincipalName is looked up in the directory, an object id is used as given.
+            var objectId = query.Contains('@', StringComparison.Ordinal)
+                ? (await directory.GetUserAsync(query, cancellationToken))?.Id
+                : TableKeys.IsValid(query) ? query : null;
+            if (objectId is null)
+            {
+                return new UserHistoryReport(query, null, null, [], Options.HistoryDays, GroupNameBook.Empty);
+            }
+
+            var mapping = await Store.GetUserAsync(objectId, cancellationToken);
+            var entries = await History.ListAsync(objectId, cancellationToken: cancellationToken);
+            var groups = await GroupNamesAsync(entries.Select(e => e.GroupId).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), cancellationToken: cancellationToken);
+            return new UserHistoryReport(query, objectId, mapping, entries, Options.HistoryDays, groups);
+        }
+
         public async Task<ProvisionReport> ProvisionUserAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
         {
             var query = idOrUserPrincipalName.Trim();

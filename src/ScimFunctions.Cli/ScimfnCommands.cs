@@ -34,6 +34,7 @@ internal sealed partial class ScimfnCommands
         Root.Subcommands.Add(PlanCommand());
         Root.Subcommands.Add(StatusCommand());
         Root.Subcommands.Add(ExplainCommand());
+        Root.Subcommands.Add(HistoryCommand());
         Root.Subcommands.Add(StagedCommand());
         Root.Subcommands.Add(ReplayCommand());
         Root.Subcommands.Add(ProvisionCommand());
@@ -71,13 +72,14 @@ internal sealed partial class ScimfnCommands
         command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: false, async (engine, ct) =>
         {
             var status = await engine.GetStatusAsync(ct);
+            var groups = await engine.GroupNamesAsync(status.Failures.Where(f => f.ObjectKind == ObjectKind.Group).Select(f => f.ObjectId).ToList(), cancellationToken: ct);
             if (parseResult.GetValue(_json))
             {
-                _context.Output.WriteLine(OperatorReports.StatusJson(status));
+                _context.Output.WriteLine(OperatorReports.StatusJson(status, groups));
             }
             else
             {
-                OperatorReports.WriteStatus(_context.Output, status, _context.Time.GetUtcNow());
+                OperatorReports.WriteStatus(_context.Output, status, _context.Time.GetUtcNow(), groups);
             }
 
             return status.Failures.Count > 0 || status.Staged.Count > 0 ? CliExitCodes.NotConverged : CliExitCodes.Converged;
@@ -95,13 +97,14 @@ internal sealed partial class ScimfnCommands
         command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: true, async (engine, ct) =>
         {
             var explanation = await engine.ExplainAsync(parseResult.GetRequiredValue(user), ct);
+            var groups = await engine.GroupNamesAsync(explanation.Entitlements.SelectMany(e => e.Groups).Distinct(StringComparer.Ordinal).ToList(), cancellationToken: ct);
             if (parseResult.GetValue(_json))
             {
-                _context.Output.WriteLine(OperatorReports.ExplanationJson(explanation));
+                _context.Output.WriteLine(OperatorReports.ExplanationJson(explanation, groups));
             }
             else
             {
-                OperatorReports.WriteExplanation(_context.Output, explanation);
+                OperatorReports.WriteExplanation(_context.Output, explanation, groups);
             }
 
             return explanation.Operations.Any(o => o.Action == PlanAction.Fail) ? CliExitCodes.NotConverged : CliExitCodes.Converged;
@@ -115,7 +118,10 @@ internal sealed partial class ScimfnCommands
         release.Options.Add(_json);
         AddConnectionOptions(release);
         release.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, connected: true, async (engine, ct) =>
-            WriteSummary(await engine.ReleaseStagedAsync(ct), dryRun: false, parseResult.GetValue(_json), TimeSpan.Zero, "Staged actions released"), cancellationToken));
+        {
+            var summary = await engine.ReleaseStagedAsync(ct);
+            return WriteSummary(summary, dryRun: false, parseResult.GetValue(_json), TimeSpan.Zero, "Staged actions released", await GroupNamesAsync(engine, summary, plan: false, ct));
+        }, cancellationToken));
 
         var discard = new Command("discard", "Drop the held actions and lift the hold; objects are decided afresh the next time they converge. Uses Table Storage only.");
         discard.Options.Add(_json);
@@ -125,7 +131,7 @@ internal sealed partial class ScimfnCommands
             var summary = await engine.DiscardStagedAsync(ct);
             if (parseResult.GetValue(_json))
             {
-                return WriteSummary(summary, dryRun: false, json: true, TimeSpan.Zero, "");
+                return WriteSummary(summary, dryRun: false, json: true, TimeSpan.Zero, "", GroupNameBook.Empty);
             }
 
             _context.Output.WriteLine($"Discarded {summary.Operations.Count} staged action(s); the hold is lifted.");
@@ -182,26 +188,36 @@ internal sealed partial class ScimfnCommands
             progress?.Clear();
         }
 
+        var groups = await GroupNamesAsync(engine, summary, plan: showPlan || dryRun, cancellationToken);
         if (showPlan && !json)
         {
             var userIds = summary.Operations.Where(o => o.ObjectKind == ObjectKind.User && o.Action != PlanAction.None).Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
-            SyncReport.WritePlanTable(_context.Output, summary, await engine.UserNamesAsync(userIds, cancellationToken));
+            SyncReport.WritePlanTable(_context.Output, summary, await engine.UserNamesAsync(userIds, cancellationToken), groups);
             _context.Output.WriteLine();
         }
 
         var heading = dryRun ? "Plan (dry run: nothing was written)" : "Sync finished";
-        return WriteSummary(summary, dryRun, json, _context.Time.GetElapsedTime(started), heading);
+        return WriteSummary(summary, dryRun, json, _context.Time.GetElapsedTime(started), heading, groups);
     }
 
-    private int WriteSummary(SyncSummary summary, bool dryRun, bool json, TimeSpan elapsed, string heading)
+    /// <summary>Names for the groups a summary lists: every group of a plan, the failed ones of a run (Table Storage
+    /// point reads for those the run did not name itself).</summary>
+    private static Task<GroupNameBook> GroupNamesAsync(IScimfnEngine engine, SyncSummary summary, bool plan, CancellationToken cancellationToken)
+    {
+        var ids = (plan ? summary.Operations.Where(o => o.ObjectKind == ObjectKind.Group).Select(o => o.ObjectId) : summary.Failures.Where(f => f.ObjectKind == ObjectKind.Group).Select(f => f.ObjectId))
+            .Distinct(StringComparer.Ordinal).ToList();
+        return ids.Count == 0 ? Task.FromResult(GroupNameBook.Empty) : engine.GroupNamesAsync(ids, summary.GroupNames, cancellationToken);
+    }
+
+    private int WriteSummary(SyncSummary summary, bool dryRun, bool json, TimeSpan elapsed, string heading, GroupNameBook groups)
     {
         if (json)
         {
-            _context.Output.WriteLine(SyncReport.ToJson(summary, dryRun, elapsed));
+            _context.Output.WriteLine(SyncReport.ToJson(summary, dryRun, elapsed, groups));
         }
         else
         {
-            SyncReport.WriteHuman(_context.Output, summary, heading, elapsed);
+            SyncReport.WriteHuman(_context.Output, summary, heading, elapsed, groups);
         }
 
         return SyncReport.ExitCode(summary);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Cli;
@@ -14,6 +15,13 @@ internal interface IScimfnEngine : IAsyncDisposable
     /// <summary>userPrincipalName by object id for the users the directory knows, to label a plan for people
     /// (Graph reads them in batches). Ids the directory does not know are left out.</summary>
     Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>Names of the given Entra groups, for people: the state's group rows, the names a run saw
+    /// (<paramref name="seen"/>: <see cref="SyncSummary.GroupNames"/>) and the group map. Reads Table Storage only.</summary>
+    Task<GroupNameBook> GroupNamesAsync(IReadOnlyCollection<string> ids, IReadOnlyDictionary<string, string>? seen = null, CancellationToken cancellationToken = default);
+
+    /// <summary>What the connector did for one user, newest first (the <c>ScimHistory</c> rows), with the mapping and group names.</summary>
+    Task<UserHistoryReport> HistoryAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default);
 
     Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default);
 
@@ -46,6 +54,11 @@ internal interface IScimfnEngineFactory
     /// for a setting the engine's own validation rejects.</summary>
     Task<IScimfnEngine> CreateAsync(EngineSettings settings, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default);
 }
+
+/// <summary>What <c>scimfn history</c> shows.</summary>
+/// <param name="ObjectId">The user the query resolved to; null when the directory does not know the userPrincipalName.</param>
+/// <param name="HistoryDays">How long rows are kept (<c>Sync__HistoryDays</c>).</param>
+internal sealed record UserHistoryReport(string Query, string? ObjectId, UserMapping? Mapping, IReadOnlyList<HistoryEntry> Entries, int HistoryDays, GroupNameBook Groups);
 
 /// <summary>One object <c>scimfn provision</c> converged, as the engine settled it.</summary>
 internal sealed record ProvisionStep(ObjectKind ObjectKind, string ObjectId, WorkItemStatus Status, string? Reason, string? Description, IReadOnlyList<PlannedOperation> Operations);

@@ -19,8 +19,9 @@ internal static class SyncReport
     public static IEnumerable<PlannedOperation> StagedOperations(SyncSummary summary) =>
         summary.Operations.Where(o => o.Action == PlanAction.Stage);
 
-    public static void WriteHuman(TextWriter output, SyncSummary summary, string heading, TimeSpan elapsed)
+    public static void WriteHuman(TextWriter output, SyncSummary summary, string heading, TimeSpan elapsed, GroupNameBook? groups = null)
     {
+        groups ??= GroupNameBook.Empty;
         output.WriteLine(elapsed > TimeSpan.Zero ? Invariant($"{heading} in {elapsed.TotalSeconds:0.0} s") : heading);
         output.WriteLine(Invariant($"  users:  {summary.Created} created, {summary.Updated} updated, {summary.Disabled} disabled, {summary.Deleted} deleted, {summary.Unchanged} unchanged"));
         output.WriteLine(Invariant($"  groups: {summary.GroupsUpdated} updated, {summary.MembersAdded} members added, {summary.MembersRemoved} members removed"));
@@ -35,7 +36,7 @@ internal static class SyncReport
             output.WriteLine(Invariant($"  failed ({summary.Failed}):"));
             foreach (var failure in summary.Failures.Take(ListLimit))
             {
-                output.WriteLine($"    {failure.ObjectKind.ToWireName()} {failure.ObjectId}: {failure.Reason}");
+                output.WriteLine($"    {failure.ObjectKind.ToWireName()} {(failure.ObjectKind == ObjectKind.Group ? groups.LabelWithId(failure.ObjectId) : failure.ObjectId)}: {failure.Reason}");
             }
 
             WriteMore(output, summary.Failures.Count);
@@ -64,14 +65,17 @@ internal static class SyncReport
 
     /// <summary>The plan as a table: one row per operation that changes something, sorted for reading.</summary>
     /// <param name="userNames">userPrincipalName by object id, shown instead of the id where known.</param>
-    public static void WritePlanTable(TextWriter output, SyncSummary summary, IReadOnlyDictionary<string, string> userNames)
+    /// <param name="groups">Group names, shown instead of the id where known.</param>
+    public static void WritePlanTable(TextWriter output, SyncSummary summary, IReadOnlyDictionary<string, string> userNames, GroupNameBook? groups = null)
     {
+        groups ??= GroupNameBook.Empty;
+        string Name(PlannedOperation o) => o.ObjectKind == ObjectKind.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectKind == ObjectKind.Group ? groups.Label(o.ObjectId) : o.ObjectId;
         var rows = summary.Operations
             .Where(o => o.Action != PlanAction.None)
             .OrderBy(o => o.ObjectKind == ObjectKind.User ? 0 : 1)
             .ThenBy(o => o.Action.ToWireName(), StringComparer.Ordinal)
-            .ThenBy(o => userNames.GetValueOrDefault(o.ObjectId, o.ObjectId), StringComparer.Ordinal)
-            .Select(o => new[] { o.ObjectKind.ToWireName(), o.ObjectKind == ObjectKind.User ? userNames.GetValueOrDefault(o.ObjectId, o.ObjectId) : o.ObjectId, o.Action.ToWireName(), Cell(o.Reason), Cell(DetailBeyondReason(o)) })
+            .ThenBy(Name, StringComparer.Ordinal)
+            .Select(o => new[] { o.ObjectKind.ToWireName(), Name(o), o.Action.ToWireName(), Cell(o.Reason), Cell(DetailBeyondReason(o)) })
             .ToList();
         if (rows.Count == 0)
         {
@@ -123,8 +127,9 @@ internal static class SyncReport
     }
 
     /// <summary>One line of JSON; the integer fields are a stable contract (see docs/cli.md).</summary>
-    public static string ToJson(SyncSummary summary, bool dryRun, TimeSpan elapsed)
+    public static string ToJson(SyncSummary summary, bool dryRun, TimeSpan elapsed, GroupNameBook? groups = null)
     {
+        groups ??= GroupNameBook.Empty;
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -157,14 +162,15 @@ internal static class SyncReport
                 json.WriteString("kind", failure.ObjectKind.ToWireName());
                 json.WriteString("id", failure.ObjectId);
                 json.WriteString("reason", failure.Reason);
+                WriteGroupName(json, failure.ObjectKind, failure.ObjectId, groups);
                 json.WriteEndObject();
             }
 
             json.WriteEndArray();
-            WriteOperations(json, "stagedActions", StagedOperations(summary));
+            WriteOperations(json, "stagedActions", StagedOperations(summary), groups);
             if (dryRun)
             {
-                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanAction.None));
+                WriteOperations(json, "operations", summary.Operations.Where(o => o.Action != PlanAction.None), groups);
             }
 
             json.WriteEndObject();
@@ -173,7 +179,24 @@ internal static class SyncReport
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void WriteOperations(Utf8JsonWriter json, string name, IEnumerable<PlannedOperation> operations)
+    /// <summary>Next to a group's id: <c>name</c> (Entra) and <c>targetName</c> where known; nothing is dropped.</summary>
+    private static void WriteGroupName(Utf8JsonWriter json, ObjectKind kind, string id, GroupNameBook groups)
+    {
+        if (kind == ObjectKind.Group && groups.Find(id) is { } name)
+        {
+            if (name.EntraName is not null)
+            {
+                json.WriteString("name", name.EntraName);
+            }
+
+            if (name.TargetName is not null)
+            {
+                json.WriteString("targetName", name.TargetName);
+            }
+        }
+    }
+
+    private static void WriteOperations(Utf8JsonWriter json, string name, IEnumerable<PlannedOperation> operations, GroupNameBook groups)
     {
         json.WriteStartArray(name);
         foreach (var operation in operations)
@@ -187,6 +210,8 @@ internal static class SyncReport
             {
                 json.WriteString("detail", operation.Detail);
             }
+
+            WriteGroupName(json, operation.ObjectKind, operation.ObjectId, groups);
 
             json.WriteEndObject();
         }

@@ -11,6 +11,7 @@ using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning;
 
@@ -75,6 +76,7 @@ public static class ProvisioningRegistration
         services.TryAddSingleton<DisabledUserPurge>();
         services.TryAddSingleton<GroupReconciler>();
         services.TryAddSingleton<SubscriptionKeeper>();
+        services.AddHistory();
         services.TryAddSingleton(provider => new DeltaSweeper(
             provider.GetRequiredService<StateStore>(), provider.GetRequiredService<IDirectorySource>(), provider.GetRequiredService<WorkQueue>(),
             provider.GetRequiredService<SyncOptions>(), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<DeltaSweeper>>(),

@@ -85,6 +85,7 @@ public static class ScimRegistration
         services.TryAddSingleton<ScimTokenSource>();
         services.TryAddTransient<ScimAuthHandler>();
         services.TryAddTransient<ScimTrafficHandler>();
+        services.TryAddTransient<ScimCorrelationHandler>();
 
         services.AddHttpClient(ScimTokenSource.LoginClientName, (provider, http) =>
             http.Timeout = provider.GetRequiredService<IOptions<ScimOptions>>().Value.AttemptTimeout);
@@ -104,5 +105,6 @@ public static class ScimRegistration
         client.AddResilienceHandler(ScimResilience.PipelineName, (builder, context) => ScimResilience.Configure(builder, context.ServiceProvider));
         client.AddHttpMessageHandler<ScimAuthHandler>();
         client.AddHttpMessageHandler<ScimTrafficHandler>();
+        client.AddHttpMessageHandler<ScimCorrelationHandler>();
     }
 }

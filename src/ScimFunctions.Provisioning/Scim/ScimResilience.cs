@@ -18,6 +18,7 @@ namespace ScimFunctions.Provisioning.Scim;
 ///   4. attempt timeout      Scim__AttemptTimeout
 /// ScimAuthHandler           bearer token; genesys: refresh once on 401 and resend
 /// ScimTrafficHandler        counts, buffers the body, feeds 429 back to the limiter
+/// ScimCorrelationHandler    keeps each write attempt's correlation id for the history (ScimCorrelationScope)
 /// primary handler           sockets
 /// </code>
 /// 1 is outermost so queueing, back-off and every retry come out of one budget: a call never outlives the

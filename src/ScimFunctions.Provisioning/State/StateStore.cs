@@ -16,7 +16,7 @@ namespace ScimFunctions.Provisioning.State;
 public sealed class StateStore(TableServiceClient service, string tablePrefix = StateStore.DefaultPrefix)
 {
     /// <summary>With it the tables are ScimUserMappings, ScimGroupMappings, ScimCursors, ScimSubscriptions,
-    /// ScimStagedActions, ScimCounters and ScimPending (main.bicep pre-creates all seven).</summary>
+    /// ScimStagedActions, ScimCounters, ScimPending, ScimTargetHints and ScimHistory (main.bicep pre-creates them all).</summary>
     public const string DefaultPrefix = "Scim";
 
     private const string UserRow = StateColumns.UserRow;
@@ -41,6 +41,9 @@ public sealed class StateStore(TableServiceClient service, string tablePrefix = 
 
     /// <summary>What a sweep's listing of the target said about each joiner it queued (see docs/engine.md).</summary>
     public string TargetHintsTable => tablePrefix + "TargetHints";
+
+    /// <summary>The append-only audit of what the connector did to each user (<see cref="HistoryStore"/>).</summary>
+    public string HistoryTable => tablePrefix + "History";
 
     // ---------- users ----------
 

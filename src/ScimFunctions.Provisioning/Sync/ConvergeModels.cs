@@ -91,4 +91,16 @@ public sealed record UserDecision(
 
 public sealed record UserOutcome(string ObjectId, PlanAction Action, IReadOnlyList<PlannedOperation> Operations, IReadOnlyList<FollowUp> FollowUps, UserDecision? Decision);
 
-public sealed record GroupOutcome(string ObjectId, PlanAction Action, IReadOnlyList<PlannedOperation> Operations, int MembersAdded, int MembersRemoved, bool Unmatched, string? DisplayName);
+public sealed record GroupOutcome(string ObjectId, PlanAction Action, IReadOnlyList<PlannedOperation> Operations, int MembersAdded, int MembersRemoved, bool Unmatched, string? DisplayName)
+{
+    /// <summary>The members a real run added or removed (target user ids, with the Entra id where the converger knew
+    /// it), for each member's history.</summary>
+    public IReadOnlyList<MemberChange> MemberChanges { get; init; } = [];
+
+    /// <summary>The target group the members were changed in.</summary>
+    public string? TargetGroupId { get; init; }
+}
+
+/// <summary>One member added to (<paramref name="Added"/>) or removed from a target group.</summary>
+/// <param name="ObjectId">The member's Entra id; null when only the target id is at hand (a member who left the Entra group).</param>
+public sealed record MemberChange(string ScimId, string? ObjectId, bool Added);

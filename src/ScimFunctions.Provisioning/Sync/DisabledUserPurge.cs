@@ -2,11 +2,12 @@ using Azure;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>The PurgeDisabled timer's job: leavers past the grace period are deleted, one user's failure never stopping the others.</summary>
-public sealed class DisabledUserPurge(StateStore store, IScimClient scim, UserConverger users, SyncOptions options, TimeProvider time)
+public sealed class DisabledUserPurge(StateStore store, IScimClient scim, UserConverger users, SyncOptions options, TimeProvider time, HistoryRecorder history)
 {
     /// <summary>Deletes users disabled longer than the grace period (created or adopted only), under the threshold.</summary>
     public async Task<SyncSummary> PurgeDisabledAsync(bool dryRun = false, CancellationToken cancellationToken = default)
@@ -27,7 +28,7 @@ public sealed class DisabledUserPurge(StateStore store, IScimClient scim, UserCo
         {
             try
             {
-                summary.Add(await users.PurgeAsync(mapping, run, cancellationToken));
+                summary.Add(await history.UserAsync(mapping.ObjectId, HistoryTrigger.Purge, run, transientIsFinal: true, () => users.PurgeAsync(mapping, run, cancellationToken), cancellationToken));
             }
             catch (ProvisioningException ex)
             {
@@ -47,6 +48,12 @@ public sealed class DisabledUserPurge(StateStore store, IScimClient scim, UserCo
             {
                 summary.Fail(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(StateFailures.FromTable(ex)));
             }
+        }
+
+        // The history's retention rides on the same nightly timer (Sync__HistoryDays).
+        if (!dryRun)
+        {
+            await history.PurgeAsync(options.HistoryDays, cancellationToken);
         }
 
         return summary.Build(scim.Counts);

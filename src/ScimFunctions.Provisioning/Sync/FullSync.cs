@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -15,7 +16,8 @@ public sealed class FullSync(
     GroupConverger groups,
     SyncOptions options,
     TimeProvider time,
-    ILogger<FullSync> logger)
+    ILogger<FullSync> logger,
+    HistoryRecorder history)
 {
     /// <summary>Converges everything in scope: users, then groups. A dry run reads but writes nothing and
     /// returns the plan. A mapped user missing from a full enumeration is a leaver only when the directory
@@ -62,7 +64,7 @@ public sealed class FullSync(
         {
             try
             {
-                var outcome = await users.ConvergeAsync(request, run, ct);
+                var outcome = await history.UserAsync(request.ObjectId, HistoryTrigger.Operator, run, transientIsFinal: true, () => users.ConvergeAsync(request, run, ct), ct);
                 summary.Add(outcome);
                 if (outcome.Decision?.PendingManagerId is not null)
                 {
@@ -140,7 +142,7 @@ public sealed class FullSync(
         {
             try
             {
-                summary.Add(await groups.ConvergeAsync(request, run, index, ct));
+                summary.Add(await history.GroupAsync(HistoryTrigger.Operator, run, index, () => groups.ConvergeAsync(request, run, index, ct), ct));
             }
             catch (ProvisioningException ex)
             {

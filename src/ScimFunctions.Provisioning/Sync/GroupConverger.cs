@@ -335,7 +335,11 @@ public sealed class GroupConverger(
             await store.RemovePendingAsync(memberId, ObjectKind.Group, id, cancellationToken);
         }
 
-        return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanAction.Update : PlanAction.None, operations, add.Count, remove.Count, false, displayName);
+        return new GroupOutcome(id, add.Count + remove.Count > 0 ? PlanAction.Update : PlanAction.None, operations, add.Count, remove.Count, false, displayName)
+        {
+            MemberChanges = [.. add.Select(m => new MemberChange(m, owners?.GetValueOrDefault(m), Added: true)), .. remove.Select(m => new MemberChange(m, null, Added: false))],
+            TargetGroupId = scimId,
+        };
     }
 
     /// <summary>The members to add that are still active, by point read; the others move from desired to pending.</summary>

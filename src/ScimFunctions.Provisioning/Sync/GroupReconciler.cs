@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -16,7 +17,8 @@ public sealed class GroupReconciler(
     SyncOptions options,
     ConfiguredEntitlements entitlements,
     TimeProvider time,
-    ILogger<GroupReconciler> logger)
+    ILogger<GroupReconciler> logger,
+    HistoryRecorder history)
 {
     /// <summary>Reports drift on managed users (and puts it back with Sync__RemediateUserDrift), then for every
     /// known group compares the target's members with the desired set (If-None-Match, so an untouched group
@@ -38,10 +40,13 @@ public sealed class GroupReconciler(
         {
             var failures = new List<ObjectFailure>();
             var listing = await new DriftScan(store, scim, options, time, logger).StartAsync(dryRun, cancellationToken);
-            foreach (var drift in await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken))
+            var drifts = await users.ReportDriftAsync(dryRun, failures, listing, cancellationToken);
+            foreach (var drift in drifts)
             {
                 summary.Note(drift);
             }
+
+            await history.OperationsAsync(dryRun ? [] : drifts, HistoryTrigger.Reconcile, cancellationToken);
 
             foreach (var failure in failures)
             {
@@ -70,7 +75,7 @@ public sealed class GroupReconciler(
         {
             try
             {
-                var outcome = await groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct);
+                var outcome = await history.GroupAsync(HistoryTrigger.Reconcile, run, index, () => groups.ConvergeAsync(new GroupRequest(group.ObjectId, VerifyTarget: true), run, index, ct), ct);
                 if (outcome.MembersAdded + outcome.MembersRemoved > 0)
                 {
                     var detail = $"+{outcome.MembersAdded} -{outcome.MembersRemoved} members";

@@ -25,6 +25,7 @@ public sealed class ProvisioningMetrics : IDisposable
         Throttles = _meter.CreateCounter<long>("scimfn.throttles", description: "Work items postponed because the target or Graph throttled");
         Failures = _meter.CreateCounter<long>("scimfn.failures", description: "Objects that could not be converged");
         Staged = _meter.CreateCounter<long>("scimfn.staged", description: "Destructive actions held by the threshold");
+        HistoryWriteFailures = _meter.CreateCounter<long>("scimfn.history_failures", description: "History rows that could not be written (the provisioning change itself stands)");
         Lag = _meter.CreateHistogram<double>("scimfn.lag", unit: "s", description: "Seconds from a change being seen to the target being written");
     }
 
@@ -37,6 +38,7 @@ public sealed class ProvisioningMetrics : IDisposable
     public Counter<long> Throttles { get; }
     public Counter<long> Failures { get; }
     public Counter<long> Staged { get; }
+    public Counter<long> HistoryWriteFailures { get; }
     public Histogram<double> Lag { get; }
 
     internal static KeyValuePair<string, object?> Kind(ObjectKind kind) => new("kind", kind.ToWireName());

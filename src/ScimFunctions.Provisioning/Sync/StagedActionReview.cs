@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.State;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
 /// <summary>The operator's answer to destructive actions the threshold held back (<c>scimfn staged release|discard</c>).</summary>
-public sealed class StagedActionReview(StateStore store, IScimClient scim, UserConverger users, ILogger<StagedActionReview> logger)
+public sealed class StagedActionReview(StateStore store, IScimClient scim, UserConverger users, ILogger<StagedActionReview> logger, HistoryRecorder history)
 {
     /// <summary>The operator allows the held actions: each is decided again (the directory is re-read, so a
     /// user who came back is not disabled) and runs past the threshold; the hold is lifted.</summary>
@@ -23,12 +24,12 @@ public sealed class StagedActionReview(StateStore store, IScimClient scim, UserC
                 {
                     if (await store.GetUserAsync(action.ObjectId, cancellationToken) is { } mapping)
                     {
-                        summary.Add(await users.PurgeAsync(mapping, run, cancellationToken));
+                        summary.Add(await history.UserAsync(action.ObjectId, HistoryTrigger.Operator, run, transientIsFinal: true, () => users.PurgeAsync(mapping, run, cancellationToken), cancellationToken));
                     }
                 }
                 else
                 {
-                    summary.Add(await users.ConvergeAsync(new UserRequest(action.ObjectId), run, cancellationToken));
+                    summary.Add(await history.UserAsync(action.ObjectId, HistoryTrigger.Operator, run, transientIsFinal: true, () => users.ConvergeAsync(new UserRequest(action.ObjectId), run, cancellationToken), cancellationToken));
                 }
 
                 await store.RemoveStagedAsync(action, cancellationToken);

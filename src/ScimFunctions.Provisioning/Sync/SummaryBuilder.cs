@@ -9,6 +9,7 @@ internal sealed class SummaryBuilder(ScimRequestCounts before)
     private readonly List<PlannedOperation> _operations = [];
     private readonly List<ObjectFailure> _failures = [];
     private readonly SortedSet<string> _unmatched = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _groupNames = new(StringComparer.Ordinal);
     private int _created, _updated, _disabled, _deleted, _unchanged, _groupsUpdated, _membersAdded, _membersRemoved, _staged;
 
     public void Add(UserOutcome outcome)
@@ -39,6 +40,11 @@ internal sealed class SummaryBuilder(ScimRequestCounts before)
             if (outcome.MembersAdded + outcome.MembersRemoved > 0)
             {
                 _groupsUpdated++;
+            }
+
+            if (outcome.DisplayName is { } name)
+            {
+                _groupNames[outcome.ObjectId] = name;
             }
 
             _membersAdded += outcome.MembersAdded;
@@ -84,7 +90,7 @@ internal sealed class SummaryBuilder(ScimRequestCounts before)
         {
             return new SyncSummary(_created, _updated, _disabled, _deleted, _unchanged, _groupsUpdated, _membersAdded, _membersRemoved,
                 _failures.Count, _staged, after.Requests - before.Requests, after.Writes - before.Writes,
-                _unmatched.ToList(), _failures.ToList(), _operations.ToList());
+                _unmatched.ToList(), _failures.ToList(), _operations.ToList()) { GroupNames = new Dictionary<string, string>(_groupNames, StringComparer.Ordinal) };
         }
     }
 }

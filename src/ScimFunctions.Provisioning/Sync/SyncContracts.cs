@@ -27,7 +27,11 @@ public sealed record SyncSummary(
     long ScimWrites,
     IReadOnlyList<string> UnmatchedGroups,
     IReadOnlyList<ObjectFailure> Failures,
-    IReadOnlyList<PlannedOperation> Operations);
+    IReadOnlyList<PlannedOperation> Operations)
+{
+    /// <summary>Entra display name by group id, for the groups this run looked at (plans show names, not only ids).</summary>
+    public IReadOnlyDictionary<string, string> GroupNames { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>Progress of a long run, for a terminal.</summary>
 public sealed record SyncProgress(string Phase, int Done, int Total);

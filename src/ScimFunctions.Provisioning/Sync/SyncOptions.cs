@@ -38,6 +38,10 @@ public sealed class SyncOptions
     [Range(0, 3650, ErrorMessage = "Setting Sync__DisabledGraceDays must be between 0 and 3650.")]
     public int DisabledGraceDays { get; set; } = 30;
 
+    /// <summary>Days the per-user history (<c>scimfn history</c>) keeps an action; PurgeDisabled deletes older rows.</summary>
+    [Range(1, 3650, ErrorMessage = "Setting Sync__HistoryDays must be between 1 and 3650.")]
+    public int HistoryDays { get; set; } = 30;
+
     /// <summary>A mapped user deleted on the target behind the connector's back: recreate it (true) or report it (false).</summary>
     public bool RecreateDeletedTargetUsers { get; set; } = true;
 

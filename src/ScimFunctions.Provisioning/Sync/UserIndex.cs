@@ -10,6 +10,7 @@ public sealed class UserIndex
     private readonly StateStore _store;
     private readonly Dictionary<string, UserKey>? _byObjectId;
     private readonly HashSet<string>? _managedScimIds;
+    private Dictionary<string, string>? _byScimId;
 
     private UserIndex(StateStore store, Dictionary<string, UserKey>? byObjectId, HashSet<string>? managedScimIds)
     {
@@ -61,6 +62,24 @@ public sealed class UserIndex
         return found.Any(m => m.State is not LifecycleState.Failed);
     }
 
+    /// <summary>The Entra id of the managed user holding target id <paramref name="scimId"/>, for the history of a
+    /// member taken out of a group; null when none. A loaded index answers from memory; otherwise one query.</summary>
+    public async Task<string?> FindObjectIdAsync(string scimId, CancellationToken cancellationToken = default)
+    {
+        if (_byObjectId is not null)
+        {
+            lock (_byObjectId)
+            {
+                _byScimId ??= _byObjectId.Values.Where(k => k.ScimId is not null && k.State is not LifecycleState.Failed)
+                    .GroupBy(k => k.ScimId!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().ObjectId, StringComparer.Ordinal);
+                return _byScimId.GetValueOrDefault(scimId);
+            }
+        }
+
+        var found = await _store.FindUsersByScimIdAsync(scimId, cancellationToken);
+        return found.FirstOrDefault(m => m.State is not LifecycleState.Failed)?.ObjectId;
+    }
+
     /// <summary>Keeps a loaded index current after a user changed during the same run.</summary>
     public void Update(UserKey key)
     {
@@ -69,10 +88,14 @@ public sealed class UserIndex
             return;
         }
 
-        _byObjectId[key.ObjectId] = key;
-        if (key.ScimId is not null && key.State is not LifecycleState.Failed)
+        lock (_byObjectId)
         {
-            _managedScimIds!.Add(key.ScimId);
+            _byObjectId[key.ObjectId] = key;
+            _byScimId = null;
+            if (key.ScimId is not null && key.State is not LifecycleState.Failed)
+            {
+                _managedScimIds!.Add(key.ScimId);
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Notifications;
 using ScimFunctions.Provisioning.State;
 using ScimFunctions.Provisioning.Sync.Entitlements;
+using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
@@ -20,7 +21,8 @@ public sealed class WorkItemProcessor(
     ConfiguredEntitlements entitlements,
     SyncOptions options,
     TimeProvider time,
-    ILogger<WorkItemProcessor> logger)
+    ILogger<WorkItemProcessor> logger,
+    HistoryRecorder history)
 {
     /// <summary>Converges the object a queued work item names. <paramref name="redelivered"/>: the message was
     /// delivered before, so follow-ups are recomputed even if nothing changes now.</summary>
@@ -41,7 +43,7 @@ public sealed class WorkItemProcessor(
                         _ => null,
                     } : null;
                     var request = new UserRequest(item.ObjectId, fromDelta ? item.Observed : null, fromDelta ? item.ObservedAt : null, removal, item.ReceivedAt);
-                    var outcome = await users.ConvergeAsync(request, run, cancellationToken);
+                    var outcome = await history.UserAsync(item.ObjectId, HistoryRecorder.TriggerOf(item), run, transientIsFinal: false, () => users.ConvergeAsync(request, run, cancellationToken), cancellationToken);
                     return WorkItemResult.Done(outcome.Operations, outcome.FollowUps);
                 }
 
@@ -65,7 +67,7 @@ public sealed class WorkItemProcessor(
                     }
 
                     var removed = item.Source == WorkItemSources.Delta && item.ChangeType is WorkItemChangeTypes.Deleted or WorkItemChangeTypes.SoftDeleted;
-                    var outcome = await groups.ConvergeAsync(new GroupRequest(item.ObjectId, Removed: removed, SeenAt: item.ReceivedAt), run, cancellationToken: cancellationToken);
+                    var outcome = await history.GroupAsync(HistoryRecorder.TriggerOf(item), run, null, () => groups.ConvergeAsync(new GroupRequest(item.ObjectId, Removed: removed, SeenAt: item.ReceivedAt), run, cancellationToken: cancellationToken), cancellationToken);
                     return WorkItemResult.Done(outcome.Operations, followUps);
                 }
 
@@ -174,6 +176,12 @@ public sealed class WorkItemProcessor(
         if (item.Kind == WorkItemKind.User && TableKeys.IsValid(item.ObjectId))
         {
             await users.RecordErrorAsync(item.ObjectId, error, cancellationToken);
+
+            // The host's verdict (retries ran out); a permanent failure's row was written with its correlation ids.
+            if (error.StartsWith(FailureReasons.RetriesExhausted, StringComparison.Ordinal))
+            {
+                await history.FailedAsync(item.ObjectId, HistoryRecorder.TriggerOf(item), error, cancellationToken);
+            }
         }
         else if (item.Kind == WorkItemKind.Group && TableKeys.IsValid(item.ObjectId) && await store.GetGroupAsync(item.ObjectId, cancellationToken) is { } group)
         {

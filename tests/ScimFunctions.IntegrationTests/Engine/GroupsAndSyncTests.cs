@@ -89,7 +89,11 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(120, h.TargetGroupMembers(groupId).Count);
         Assert.Equal(3, h.ScimCount("PATCH", "groups")); // ⌈120 / 50⌉
         Assert.Equal(0, h.ScimCount("GET", "groups"));     // the stored version and member set were current
-        Assert.Equal(1, h.TableWrites.Writes);              // the group row
+        Assert.Equal(1, h.StateWrites);                     // the group row
+        Assert.Equal(120, h.HistoryWrites);                 // "added to group" in each member's history
+        var added = (await h.HistoryAsync("u-007"))[0];
+        Assert.Equal((HistoryAction.AddedToGroup, "g-sales", groupId, HistoryTrigger.Notification), (added.Action, added.GroupId, added.TargetGroupId, added.Trigger));
+        Assert.Equal(3, added.CorrelationIds!.Distinct().Count()); // the three PATCHes' ids: the row does not say which chunk held the member
 
         // k = 7 removals: one PATCH.
         h.ResetCounters();
@@ -164,7 +168,9 @@ public sealed class GroupsAndSyncTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.DoesNotContain(lea, h.TargetGroupMembers(sales));
         Assert.DoesNotContain(lea, h.TargetGroupMembers(support));
-        Assert.Equal(4, h.TableWrites.Writes); // the user row, the threshold's window row, two group rows; no pending rows
+        Assert.Equal(4, h.StateWrites); // the user row, the threshold's window row, two group rows; no pending rows
+        Assert.Equal(3, h.HistoryWrites); // disabled, removed from two groups
+        Assert.Equal([HistoryAction.RemovedFromGroup, HistoryAction.RemovedFromGroup, HistoryAction.Disabled], (await h.HistoryAsync("u-lea")).Take(3).Select(e => e.Action));
 
         h.Time.Advance(TimeSpan.FromDays(3));
         h.Graph.UpdateUser("u-lea", p => p["accountEnabled"] = true);

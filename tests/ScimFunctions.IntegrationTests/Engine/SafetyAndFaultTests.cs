@@ -209,8 +209,14 @@ public sealed class SafetyAndFaultTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("Agent", (string?)target["title"]); // owned: put back to the Entra value
         Assert.Equal(2, h.ScimCount("PATCH"));
         Assert.Equal(1, h.ScimCount("GET"));
-        Assert.Equal(1, h.TableWrites.Writes);
+        Assert.Equal(1, h.StateWrites);
+        Assert.Equal(1, h.HistoryWrites);
         Assert.Equal($"\"{h.Emulator.State.Store.GetUser(scimId, new ResourceUrls(h.Emulator.ScimBaseUrl))!.Version}\"", (await h.MappingAsync("u-ola")).TargetVersion);
+
+        // The refused PATCH and the one that went through: both correlation ids, in order.
+        var updated = (await h.HistoryAsync("u-ola"))[0];
+        Assert.Equal(HistoryAction.Updated, updated.Action);
+        Assert.Equal(2, updated.CorrelationIds!.Distinct().Count());
     }
 
     [Fact]

@@ -138,7 +138,8 @@ public sealed class ScopeAndSourceTests(AzuriteFixture azurite, ITestOutputHelpe
         // (active, inactive) of the empty target.
         Assert.Equal(300, h.ScimCount("POST"));
         Assert.Equal(303, h.ScimRequests);
-        Assert.Equal(302, h.TableWrites.Writes); // 300 mapping rows + the users and groups cursors
+        Assert.Equal(602, h.TableWrites.Writes); // 300 mapping rows + the users and groups cursors + 300 history rows
+        Assert.Equal(300, h.HistoryWrites);
         output.WriteLine($"Initial load of 300 users: {clock.Elapsed.TotalSeconds:F1} s, {h.ScimRequests} SCIM requests, {h.TableWrites.Writes} table writes, {h.GraphRequests} Graph requests.");
     }
 

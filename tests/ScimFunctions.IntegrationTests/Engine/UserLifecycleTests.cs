@@ -41,11 +41,16 @@ public sealed class UserLifecycleTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal("Sales", (string?)target[ScimSchemas.EnterpriseUser]!["department"]);
         Assert.Equal(mapping.TargetVersion, target["meta"]!["version"]!.GetValue<string>().Trim('"') is var v ? $"\"{v}\"" : null);
 
-        // Cost: 1 Graph read, at most 2 SCIM requests (lookup + create), 1 Table write.
+        // Cost: 1 Graph read, at most 2 SCIM requests (lookup + create), 2 Table writes: the mapping row and one history row.
         Assert.Equal(1, h.GraphUserReads("u-ann"));
         Assert.InRange(h.ScimRequests, 1, 2);
         Assert.Equal(1, h.ScimCount("POST"));
-        Assert.Equal(1, h.TableWrites.Writes);
+        Assert.Equal(2, h.TableWrites.Writes);
+        Assert.Equal(1, h.HistoryWrites);
+        var created = Assert.Single(await h.HistoryAsync("u-ann"));
+        Assert.Equal(HistoryAction.Created, created.Action);
+        Assert.Equal(HistoryTrigger.Notification, created.Trigger);
+        Assert.Single(created.CorrelationIds!); // the POST's ININ-Correlation-Id
     }
 
     [Fact]
@@ -77,8 +82,12 @@ public sealed class UserLifecycleTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1, h.GraphUserReads("u-cid"));
         Assert.Equal(1, h.ScimRequests);
         Assert.Equal(1, h.ScimCount("PATCH"));
-        Assert.Equal(1, h.TableWrites.Writes);
+        Assert.Equal(2, h.TableWrites.Writes); // the mapping row and one history row
+        Assert.Equal(1, h.HistoryWrites);
         Assert.Equal("Support", (await h.MappingAsync("u-cid")).Projection![ScimSchemas.EnterpriseUser + ":department"]);
+        var moved = (await h.HistoryAsync("u-cid"))[0];
+        Assert.Equal(HistoryAction.Updated, moved.Action);
+        Assert.Equal([ScimSchemas.EnterpriseUser + ":department"], moved.Attributes);
     }
 
     [Fact]

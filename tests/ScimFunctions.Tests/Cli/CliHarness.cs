@@ -57,6 +57,11 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
 
     public List<string> Calls { get; } = [];
 
+    /// <summary>What the state would name groups as (Entra name, target name).</summary>
+    public Dictionary<string, (string Entra, string? Target)> GroupNames { get; } = [];
+
+    public UserHistoryReport? History { get; set; }
+
     /// <summary>What the directory would name users as, for plan tables.</summary>
     public Dictionary<string, string> UserNames { get; } = [];
 
@@ -84,6 +89,18 @@ internal sealed class FakeEngineFactory : IScimfnEngineFactory
 
         public Task<IReadOnlyDictionary<string, string>> UserNamesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyDictionary<string, string>>(factory.UserNames.Where(n => ids.Contains(n.Key)).ToDictionary());
+
+        public Task<GroupNameBook> GroupNamesAsync(IReadOnlyCollection<string> ids, IReadOnlyDictionary<string, string>? seen = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new GroupNameBook(ids.Distinct().ToDictionary(
+                id => id,
+                id => factory.GroupNames.TryGetValue(id, out var n) ? new GroupName(id, n.Entra, n.Target ?? n.Entra, null)
+                    : seen?.GetValueOrDefault(id) is { } name ? new GroupName(id, name, name, null) : new GroupName(id, null, null, null))));
+
+        public Task<UserHistoryReport> HistoryAsync(string idOrUserPrincipalName, CancellationToken cancellationToken = default)
+        {
+            factory.Calls.Add($"history {idOrUserPrincipalName}");
+            return Task.FromResult(factory.History ?? throw new InvalidOperationException("no history set"));
+        }
 
         public Task<SyncSummary> SyncAsync(bool dryRun, IProgress<SyncProgress>? progress, CancellationToken cancellationToken = default)
         {

@@ -39,6 +39,8 @@ public sealed class EngineRegistrationTests
         Assert.Equal(50, sync.Threshold.MaxActionsPerHour);
         Assert.Equal(0.2, sync.Threshold.MaxFractionPerHour);
         Assert.Equal(30, sync.DisabledGraceDays);
+        Assert.Equal(30, sync.HistoryDays);
+        Assert.Equal("ScimHistory", provider.GetRequiredService<StateStore>().HistoryTable);
         Assert.Equal("Scim", state.TablePrefix);
         Assert.Equal("ScimUserMappings", provider.GetRequiredService<StateStore>().UsersTable);
     }
@@ -46,6 +48,7 @@ public sealed class EngineRegistrationTests
     [Theory]
     [InlineData("Sync:AttributeMapping", "[{\"target\":\"displayName\",\"source\":\"displayName\"}]", "Sync__AttributeMapping")]
     [InlineData("Sync:Scope:Mode", "everyone", "Sync__Scope__Mode")]
+    [InlineData("Sync:HistoryDays", "0", "Sync__HistoryDays")]
     [InlineData("Sync:Threshold:MaxFractionPerHour", "2", "Sync__Threshold__MaxFractionPerHour")]
     [InlineData("Sync:Scope:Filter", "department = 'x'", "Sync__Scope__Filter")]
     [InlineData("Sync:Entitlements", "{\"rules\":[{\"group\":\"0b5a7c2e-1111-4c3e-9a51-000000000001\",\"skills\":[{\"name\":\"Billing\",\"proficiency\":7}]}]}", "Sync__Entitlements")]

@@ -9,9 +9,12 @@ namespace ScimFunctions.IntegrationTests.Engine.Support;
 /// the mapping write.</summary>
 public sealed class CountingTablePolicy : HttpPipelinePolicy
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> writesByTable = new(StringComparer.Ordinal);
     private long writes;
     private long requests;
     private int failNext;
+    private string? failTable;
+    private int failTableNext;
     private int failStatus = 503;
 
     public long Writes => Interlocked.Read(ref writes);
@@ -27,10 +30,21 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
         Interlocked.Exchange(ref failNext, count);
     }
 
+    /// <summary>The next <paramref name="count"/> entity writes to <paramref name="table"/> only fail with 503.</summary>
+    public void FailNextWritesTo(string table, int count)
+    {
+        Volatile.Write(ref failTable, table);
+        Interlocked.Exchange(ref failTableNext, count);
+    }
+
+    /// <summary>Entity writes to one table (a batch transaction counts once, under the table it is sent to).</summary>
+    public long WritesTo(string table) => writesByTable.GetValueOrDefault(table);
+
     public void Reset()
     {
         Interlocked.Exchange(ref writes, 0);
         Interlocked.Exchange(ref requests, 0);
+        writesByTable.Clear();
     }
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
@@ -51,6 +65,16 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
         }
 
         return ProcessNextAsync(message, pipeline);
+    }
+
+    /// <summary>The table of an entity request: <c>/account/Table(PartitionKey='…',RowKey='…')</c> or <c>/account/Table</c>.</summary>
+    private static string TableOf(string path)
+    {
+        var segment = path.TrimEnd('/');
+        segment = segment[(segment.LastIndexOf('/') + 1)..];
+        segment = Uri.UnescapeDataString(segment);
+        var paren = segment.IndexOf('(', StringComparison.Ordinal);
+        return paren < 0 ? segment : segment[..paren];
     }
 
     private bool Count(HttpMessage message)
@@ -74,7 +98,14 @@ public sealed class CountingTablePolicy : HttpPipelinePolicy
         }
 
         Interlocked.Exchange(ref failNext, 0);
+        var table = TableOf(path);
+        if (table == Volatile.Read(ref failTable) && Interlocked.Decrement(ref failTableNext) >= 0)
+        {
+            throw new RequestFailedException(503, "Injected Table Storage failure of one table (test).");
+        }
+
         Interlocked.Increment(ref writes);
+        writesByTable.AddOrUpdate(table, 1, (_, n) => n + 1);
         return false;
     }
 }

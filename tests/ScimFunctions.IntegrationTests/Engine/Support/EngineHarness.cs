@@ -132,7 +132,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
         // Tables exist before anything is counted.
         await harness.Engine.GetStatusAsync();
-        foreach (var table in new[] { harness.Store.PendingTable, harness.Store.CountersTable, harness.Store.TargetHintsTable })
+        foreach (var table in new[] { harness.Store.PendingTable, harness.Store.CountersTable, harness.Store.TargetHintsTable, harness.Store.HistoryTable })
         {
             await harness.Store.TableAsync(table);
         }
@@ -284,6 +284,15 @@ public sealed class EngineHarness : IAsyncDisposable
     }
 
     public JsonObject? TargetUser(string scimId) => TargetUsers().SingleOrDefault(u => (string?)u["id"] == scimId);
+
+    /// <summary>Rows written to the history table since the counters were reset.</summary>
+    public long HistoryWrites => TableWrites.WritesTo(Store.HistoryTable);
+
+    /// <summary>Table writes other than history rows (the mapping, group, pending, ledger rows).</summary>
+    public long StateWrites => TableWrites.Writes - HistoryWrites;
+
+    /// <summary>The user's history, newest first.</summary>
+    public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string objectId) => await new HistoryStore(Store).ListAsync(objectId);
 
     public async Task<UserMapping> MappingAsync(string objectId) =>
         await Store.GetUserAsync(objectId) ?? throw new Xunit.Sdk.XunitException($"No mapping row for {objectId}.");
