@@ -32,7 +32,7 @@ public sealed class DisabledUserPurge(StateStore store, IScimClient scim, UserCo
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKind.User, mapping.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(ex));
             }
             catch (StateConflictException ex)
             {
@@ -46,7 +46,7 @@ public sealed class DisabledUserPurge(StateStore store, IScimClient scim, UserCo
             }
             catch (RequestFailedException ex) when (ex.Status != 400)
             {
-                summary.Fail(ObjectKind.User, mapping.ObjectId, $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
+                summary.Fail(ObjectKind.User, mapping.ObjectId, StateFailures.Describe(StateFailures.FromTable(ex)));
             }
         }
 

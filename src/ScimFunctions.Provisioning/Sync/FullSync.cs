@@ -73,7 +73,7 @@ public sealed class FullSync(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKind.User, request.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, request.ObjectId, StateFailures.Describe(ex));
             }
 
             progress?.Report(new SyncProgress("users", Interlocked.Increment(ref done), total));
@@ -146,7 +146,7 @@ public sealed class FullSync(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKind.Group, request.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.Group, request.ObjectId, StateFailures.Describe(ex));
             }
 
             progress?.Report(new SyncProgress("groups", Interlocked.Increment(ref done), requests.Count));

@@ -55,12 +55,12 @@ public sealed class GroupReconciler(
         }
         catch (ProvisioningException ex)
         {
-            summary.Fail(ObjectKind.User, "*", $"{ex.Reason}: {ex.Message}");
+            summary.Fail(ObjectKind.User, "*", StateFailures.Describe(ex));
         }
         catch (RequestFailedException ex) when (ex.Status != 400)
         {
             // The rows could not be listed: the drift scan is skipped, the groups still converge.
-            summary.Fail(ObjectKind.User, "*", $"{FailureReasons.StateUnavailable}: Table Storage answered {ex.Status} ({ex.ErrorCode}).");
+            summary.Fail(ObjectKind.User, "*", StateFailures.Describe(StateFailures.FromTable(ex)));
         }
 
         if (entitlements.Resolver is { } rules)
@@ -86,7 +86,7 @@ public sealed class GroupReconciler(
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKind.Group, group.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.Group, group.ObjectId, StateFailures.Describe(ex));
             }
             catch (StateConflictException ex)
             {

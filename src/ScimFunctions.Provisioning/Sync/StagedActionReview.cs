@@ -36,7 +36,7 @@ public sealed class StagedActionReview(StateStore store, IScimClient scim, UserC
             }
             catch (ProvisioningException ex)
             {
-                summary.Fail(ObjectKind.User, action.ObjectId, $"{ex.Reason}: {ex.Message}");
+                summary.Fail(ObjectKind.User, action.ObjectId, StateFailures.Describe(ex));
             }
         }
 

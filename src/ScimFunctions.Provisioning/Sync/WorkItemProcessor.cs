@@ -92,7 +92,7 @@ public sealed class WorkItemProcessor(
                 EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, ex.Reason);
 
                 // A permanent failure (e.g. a PATCH the target rejects: an unknown skill name) is shown by status.
-                await TryRecordFailureAsync(item, $"{ex.Reason}: {ex.Message}", cancellationToken);
+                await TryRecordFailureAsync(item, StateFailures.Describe(ex), cancellationToken);
             }
 
             return WorkItemResult.Failed(ex);
@@ -100,7 +100,7 @@ public sealed class WorkItemProcessor(
         catch (DirectoryUnavailableException ex)
         {
             EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, FailureReasons.DirectoryUnavailable);
-            return WorkItemResult.Failed(new ProvisioningException(FailureReasons.DirectoryUnavailable, "The directory could not be read.", ex.IsTransient, ex));
+            return WorkItemResult.Failed(StateFailures.FromDirectory(ex, "The directory could not be read."));
         }
         catch (StateConflictException ex)
         {
@@ -111,18 +111,20 @@ public sealed class WorkItemProcessor(
         }
         catch (RequestFailedException ex)
         {
-            // Table Storage outside the convergers' own handling (lifecycle, scope groups), or a 400: a write
-            // Table Storage will never accept, which retrying cannot fix.
-            if (ex.Status == 400)
+            // Table Storage outside the convergers' own handling (lifecycle, scope groups). A refused write (400)
+            // is permanent, retrying cannot fix it: stored on the row like any permanent failure.
+            var failure = StateFailures.FromTable(ex);
+            if (failure.IsTransient)
             {
-                var rejected = new ProvisioningException(FailureReasons.StateRejected, $"Table Storage refused a write ({ex.ErrorCode}).", isTransient: false, ex);
-                EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, rejected.Reason);
-                await TryRecordFailureAsync(item, $"{rejected.Reason}: {rejected.Message}", cancellationToken);
-                return WorkItemResult.Failed(rejected);
+                EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, failure.Reason);
+            }
+            else
+            {
+                EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, failure.Reason);
+                await TryRecordFailureAsync(item, StateFailures.Describe(failure), cancellationToken);
             }
 
-            EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, FailureReasons.StateUnavailable);
-            return WorkItemResult.Failed(new ProvisioningException(FailureReasons.StateUnavailable, $"Table Storage answered {ex.Status} ({ex.ErrorCode}).", isTransient: true, ex));
+            return WorkItemResult.Failed(failure);
         }
     }
 

@@ -1,3 +1,6 @@
+using ScimFunctions.Provisioning;
+using ScimFunctions.Provisioning.State;
+
 namespace ScimFunctions.Tests.Cli;
 
 public sealed class CliParsingTests
@@ -43,6 +46,21 @@ public sealed class CliParsingTests
         Assert.Contains("--dry-run", run.Output, StringComparison.Ordinal);
         Assert.Contains("--json", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("env-", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MalformedState_IsRefusedWithTheHostsOwnMessage_NamingTheOption_WithoutQuotingIt()
+    {
+        const string bad = "AccountName=acct;AccountKey=c2VjcmV0LWtleQ==;Nonsense";
+        var hosts = Assert.Single(new StateOptionsValidator().Failures(new StateOptions { ConnectionString = bad }));
+
+        var run = await new CliHarness().RunAsync("status", "--state", bad);
+
+        // The CLI runs the validator the host runs at start; only "Setting X" becomes the option that sets X.
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--state", run.Error, StringComparison.Ordinal);
+        Assert.Contains(hosts["Setting State__ConnectionString".Length..], run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0LWtleQ", run.Output + run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
