@@ -83,19 +83,7 @@ public sealed class WorkItemProcessor(
         }
         catch (ProvisioningException ex)
         {
-            if (ex.IsTransient)
-            {
-                EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, ex.Reason);
-            }
-            else
-            {
-                EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, ex.Reason);
-
-                // A permanent failure (e.g. a PATCH the target rejects: an unknown skill name) is shown by status.
-                await TryRecordFailureAsync(item, StateFailures.Describe(ex), cancellationToken);
-            }
-
-            return WorkItemResult.Failed(ex);
+            return await FailAsync(item, ex, ex, cancellationToken);
         }
         catch (DirectoryUnavailableException ex)
         {
@@ -113,19 +101,25 @@ public sealed class WorkItemProcessor(
         {
             // Table Storage outside the convergers' own handling (lifecycle, scope groups). A refused write (400)
             // is permanent, retrying cannot fix it: stored on the row like any permanent failure.
-            var failure = StateFailures.FromTable(ex);
-            if (failure.IsTransient)
-            {
-                EngineLog.Postponed(logger, ex, item.Kind.ToString(), item.ObjectId, failure.Reason);
-            }
-            else
-            {
-                EngineLog.Failed(logger, ex, item.Kind.ToString(), item.ObjectId, failure.Reason);
-                await TryRecordFailureAsync(item, StateFailures.Describe(failure), cancellationToken);
-            }
-
-            return WorkItemResult.Failed(failure);
+            return await FailAsync(item, ex, StateFailures.FromTable(ex), cancellationToken);
         }
+    }
+
+    /// <summary>A transient failure is only logged (the host retries it); a permanent one (e.g. a PATCH the target
+    /// rejects: an unknown skill name) is also stored on the row, where status shows it.</summary>
+    private async Task<WorkItemResult> FailAsync(WorkItem item, Exception cause, ProvisioningException failure, CancellationToken cancellationToken)
+    {
+        if (failure.IsTransient)
+        {
+            EngineLog.Postponed(logger, cause, item.Kind.ToString(), item.ObjectId, failure.Reason);
+        }
+        else
+        {
+            EngineLog.Failed(logger, cause, item.Kind.ToString(), item.ObjectId, failure.Reason);
+            await TryRecordFailureAsync(item, StateFailures.Describe(failure), cancellationToken);
+        }
+
+        return WorkItemResult.Failed(failure);
     }
 
     /// <summary>Stores the error when Table Storage lets it; the dead-letter carries it either way.</summary>

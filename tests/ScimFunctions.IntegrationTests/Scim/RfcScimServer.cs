@@ -11,6 +11,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using ScimFunctions.Provisioning.Scim;
 
 namespace ScimFunctions.IntegrationTests.Scim;
 
@@ -56,6 +58,26 @@ public sealed partial class RfcScimServer : IAsyncDisposable
     public (int Status, string Body)? ServiceProviderConfig { get; set; }
 
     public Uri BaseUrl { get; private set; } = null!;
+
+    /// <summary>A <c>scim</c>-profile client for this server, quick to give up (tests count its requests), logging into <paramref name="logs"/>.</summary>
+    public ScimClient NewClient(FakeLogCollector logs, Action<ScimOptions>? configure = null)
+    {
+        var options = new ScimOptions
+        {
+            Profile = "scim",
+            BaseUrl = BaseUrl.ToString(),
+            BearerToken = Token,
+            RequestsPerMinute = 6000,
+            RequestBurst = 100,
+            AttemptTimeout = TimeSpan.FromSeconds(2),
+            CallTimeBudget = TimeSpan.FromSeconds(10),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+            MaxRetries = 3,
+        };
+        configure?.Invoke(options);
+        var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Trace));
+        return ScimClient.Create(options, TimeProvider.System, loggerFactory);
+    }
 
     /// <summary>Runs before a GET /Users list page is served, with its startIndex (to change the set mid-scan).</summary>
     public Action<int>? BeforeUserPage { get; set; }

@@ -510,24 +510,7 @@ public sealed class ScimProfileTests : IAsyncLifetime
         Assert.Contains(error.Failures, f => f.Contains("Scim__BearerToken", StringComparison.Ordinal));
     }
 
-    private ScimClient NewClient(Action<ScimOptions>? configure = null)
-    {
-        var options = new ScimOptions
-        {
-            Profile = "scim",
-            BaseUrl = server.BaseUrl.ToString(),
-            BearerToken = RfcScimServer.Token,
-            RequestsPerMinute = 6000,
-            RequestBurst = 100,
-            AttemptTimeout = TimeSpan.FromSeconds(2),
-            CallTimeBudget = TimeSpan.FromSeconds(10),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-            MaxRetries = 3,
-        };
-        configure?.Invoke(options);
-        var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Trace));
-        return ScimClient.Create(options, TimeProvider.System, loggerFactory);
-    }
+    private ScimClient NewClient(Action<ScimOptions>? configure = null) => server.NewClient(logs, configure);
 
     private static JsonObject User(string userName) => new()
     {
