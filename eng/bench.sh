@@ -2,7 +2,9 @@
 # Prints the benchmark figures (request counts are exact; times depend on the machine). Not part of CI.
 #   eng/bench.sh [users]        default 2000: every section
 #   eng/bench.sh worker-start   only the worker start-up figures
-#   eng/bench.sh scale [sizes]  only the scale figures (default 1000 10000 50000 users; 50k takes a while)
+#   eng/bench.sh scale [--tables azurite|memory] [sizes]
+#                               only the scale figures; without sizes 1,000 and 10,000 users on Azurite, then 1,000,
+#                               10,000, 50,000 and 100,000 on the in-memory Table double (about 9 minutes in all)
 #   eng/bench.sh latency [changes] [burst]  only the latency, burst (real time: 1,000 at 300/min is 3.3 min) and
 #                               per-work-item CPU/allocation figures (defaults 1000 and 1000)
 set -euo pipefail

@@ -18,9 +18,22 @@ if (args is ["worker-start"])
 
 var connection = Environment.GetEnvironmentVariable("AZURITE_CONNECTION_STRING")
     ?? throw new InvalidOperationException("AZURITE_CONNECTION_STRING is not set: run the benchmarks with eng/bench.sh, which starts Azurite.");
-if (args is ["scale", .. var sizes])
+if (args is ["scale", .. var scaleArgs])
 {
-    await Scale.RunAsync(connection, sizes.Length > 0 ? [.. sizes.Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [1_000, 10_000, 50_000]);
+    // eng/bench.sh scale [--tables azurite|memory] [sizes]: without sizes, Scale.DefaultRuns.
+    var kind = ScaleTables.Azurite;
+    if (scaleArgs is ["--tables", var tablesArg, .. var rest])
+    {
+        kind = Enum.TryParse<ScaleTables>(tablesArg, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new ArgumentException($"--tables takes azurite or memory, not '{tablesArg}'.");
+        scaleArgs = rest;
+    }
+
+    var sizes = scaleArgs.Select(a => int.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+        ? n
+        : throw new ArgumentException($"scale takes user counts (whole numbers above 0), not '{a}'.")).ToList();
+    await Scale.RunAsync(connection, sizes.Count > 0 ? [.. sizes.Select(n => (n, kind))] : Scale.DefaultRuns);
     return;
 }
 
@@ -41,7 +54,7 @@ Console.WriteLine();
 
 WebhookIntake();
 await ProvisioningCost(users, connection);
-await Scale.RunAsync(connection, [1_500, 6_000]);
+await Scale.RunAsync(connection, [(1_500, ScaleTables.Azurite), (6_000, ScaleTables.Azurite)]);
 await Latency.RunAsync(connection, 1_000);
 await Latency.BurstAsync(connection, 1_000);
 await Latency.CostPerItemAsync(connection, 1_000);

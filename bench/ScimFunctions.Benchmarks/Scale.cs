@@ -2,45 +2,91 @@ using System.Diagnostics;
 using Azure.Core;
 using Azure.Data.Tables;
 using GenesysScimEmulator;
+using ScimFunctions.ConcurrencyTests.Seams;
 using ScimFunctions.Provisioning.Directory;
 using ScimFunctions.Provisioning.Scim;
 using ScimFunctions.Provisioning.Sync;
 
 namespace ScimFunctions.Benchmarks;
 
+/// <summary>Where a scale run keeps the engine's state.</summary>
+internal enum ScaleTables
+{
+    /// <summary>Azurite, over HTTP: the real client and wire, and the emulator's own costs.</summary>
+    Azurite,
+
+    /// <summary>The concurrency tests' in-memory Table Storage (the SDK's client types, Table semantics, checked
+    /// against Azurite by the contract suite). Azurite answers a point read by scanning every row that shares
+    /// its RowKey, and every mapping row has the RowKey "user", so past ~10,000 users its time is Azurite's,
+    /// not the connector's: the large sizes run here (Azure Table Storage reads a point by its key).</summary>
+    Memory,
+}
+
 /// <summary>How a full sync grows with the directory: per size a fresh emulator and tables, the initial load
 /// (SCIM requests per created user, minutes of Genesys rate budget) and an unchanged re-run (time, Table and
-/// SCIM requests), with the peak managed heap of the process (the emulator runs in it too).</summary>
+/// SCIM requests), with the peak managed heap of the process (the emulator runs in it too, and so do the
+/// tables when they are in memory).</summary>
 internal static class Scale
 {
     private const double GenesysRequestsPerMinute = 300;
 
-    public static async Task RunAsync(string connection, IReadOnlyList<int> sizes)
+    /// <summary>The sizes of a plain <c>eng/bench.sh scale</c>: Azurite where it is the connector that is measured,
+    /// memory beyond, with 10,000 users on both so the two columns can be compared.</summary>
+    public static readonly IReadOnlyList<(int Users, ScaleTables Tables)> DefaultRuns =
+    [
+        (1_000, ScaleTables.Azurite), (10_000, ScaleTables.Azurite),
+        (1_000, ScaleTables.Memory), (10_000, ScaleTables.Memory), (50_000, ScaleTables.Memory), (100_000, ScaleTables.Memory),
+    ];
+
+    public static async Task RunAsync(string connection, IReadOnlyList<(int Users, ScaleTables Tables)> runs)
     {
         Console.WriteLine("3. Scale: initial load and unchanged re-run per directory size (`scimfn sync` engine; emulator limit lifted)");
-        Console.WriteLine("   users   load req  req/created  budget min   load s   re-run s  re-run Table req  re-run SCIM req  peak heap MiB");
-        var reruns = new Dictionary<int, double>();
-        foreach (var size in sizes)
+        Console.WriteLine("   users  tables    load req  req/created  budget min   load s  load Table req   re-run s  re-run Table req  re-run SCIM req  peak heap MiB");
+        var reruns = new Dictionary<(int, ScaleTables), double>();
+        foreach (var (size, kind) in runs)
         {
-            var (load, rerun) = await OneAsync(connection, size);
-            reruns[size] = rerun.Seconds;
-            Console.WriteLine($"   {size,5} {load.Requests,10} {load.Requests / (double)Math.Max(1, load.Created),12:0.000} {load.Requests / GenesysRequestsPerMinute,11:0.0} {load.Seconds,8:0.0} {rerun.Seconds,10:0.00} {rerun.TableRequests,17} {rerun.ScimRequests,16} {Math.Max(load.PeakHeapMiB, rerun.PeakHeapMiB),14:0}");
+            var (load, rerun) = await OneAsync(connection, size, kind);
+            reruns[(size, kind)] = rerun.Seconds;
+            Console.WriteLine($"   {size,6}  {kind,-8} {load.Requests,9} {load.Requests / (double)Math.Max(1, load.Created),12:0.000} {load.Requests / GenesysRequestsPerMinute,11:0.0} {load.Seconds,8:0.0} {load.TableRequests,15} {rerun.Seconds,10:0.00} {rerun.TableRequests,17} {rerun.ScimRequests,16} {Math.Max(load.PeakHeapMiB, rerun.PeakHeapMiB),14:0}");
         }
 
-        if (reruns.TryGetValue(1_500, out var small) && reruns.TryGetValue(6_000, out var large) && small > 0)
+        foreach (var kind in Enum.GetValues<ScaleTables>())
         {
-            Console.WriteLine($"   unchanged re-run 1,500 → 6,000 users: ×{large / small:0.00}, growth exponent {Math.Log(large / small) / Math.Log(4):0.00} (linear is 1.00)");
+            foreach (var (from, to) in new[] { (1_500, 6_000), (1_000, 10_000), (10_000, 100_000), (10_000, 50_000) })
+            {
+                if (reruns.TryGetValue((from, kind), out var small) && reruns.TryGetValue((to, kind), out var large) && small > 0)
+                {
+                    Console.WriteLine($"   unchanged re-run, {kind}, {from:N0} → {to:N0} users: ×{large / small:0.00}, growth exponent {Math.Log(large / small) / Math.Log(to / (double)from):0.00} (linear is 1.00)");
+                }
+            }
         }
 
         Console.WriteLine($"   budget min: the load's SCIM requests at Genesys's {GenesysRequestsPerMinute:0} requests/min per token; the physical bound is one POST per user.");
         Console.WriteLine();
     }
 
-    private sealed record Load(long Requests, int Created, double Seconds, double PeakHeapMiB);
+    private sealed record Load(long Requests, int Created, double Seconds, long TableRequests, double PeakHeapMiB);
 
     private sealed record Rerun(double Seconds, long TableRequests, long ScimRequests, double PeakHeapMiB);
 
-    private static async Task<(Load, Rerun)> OneAsync(string connection, int users)
+    /// <summary>A Table client and the count of the requests it sent (one per operation or page, both kinds).</summary>
+    private sealed record CountedTables(TableServiceClient Client, Func<long> Requests);
+
+    private static CountedTables Tables(string connection, ScaleTables kind)
+    {
+        if (kind == ScaleTables.Memory)
+        {
+            var memory = new InMemoryTableService();
+            return new CountedTables(memory, () => memory.Operations);
+        }
+
+        var counter = new CountingPolicy();
+        var options = new TableClientOptions();
+        options.AddPolicy(counter, HttpPipelinePosition.PerCall);
+        return new CountedTables(new TableServiceClient(connection, options), () => counter.Requests);
+    }
+
+    private static async Task<(Load, Rerun)> OneAsync(string connection, int users, ScaleTables kind)
     {
         await using var emulator = await EmulatorHost.StartAsync(o => o.RateLimitPerMinute = 10_000_000);
         var directory = Directory.CreateTempSubdirectory("scimfn-scale-");
@@ -51,27 +97,24 @@ internal static class Scale
             emulator.State.Seed(company.EmulatorSeed());
             await File.WriteAllTextAsync(snapshot, company.SnapshotJson());
 
-            var tableCounter = new CountingPolicy();
-            var tableOptions = new TableClientOptions();
-            tableOptions.AddPolicy(tableCounter, HttpPipelinePosition.PerCall);
-            var tables = new TableServiceClient(connection, tableOptions);
+            var tables = Tables(connection, kind);
             using var scim = BenchTarget.Client(emulator);
             var source = DirectorySources.Snapshot(snapshot, Path.Combine(directory.FullName, "state"));
-            using var runner = BenchEngine.Build(scim, source, tables, "Scale" + Guid.NewGuid().ToString("N")[..8]);
+            using var runner = BenchEngine.Build(scim, source, tables.Client, "Scale" + Guid.NewGuid().ToString("N")[..8]);
 
-            async Task<(SyncSummary Summary, double Seconds, double PeakMiB)> Measure()
+            async Task<(SyncSummary Summary, double Seconds, long TableRequests, double PeakMiB)> Measure()
             {
                 emulator.State.Counters.Reset();
-                tableCounter.Reset();
+                var tableRequests = tables.Requests();
                 GC.Collect();
                 using var sampler = new HeapSampler();
                 var watch = Stopwatch.StartNew();
                 var summary = await runner.SyncAsync(dryRun: false);
                 watch.Stop();
-                return (summary, watch.Elapsed.TotalSeconds, sampler.PeakMiB);
+                return (summary, watch.Elapsed.TotalSeconds, tables.Requests() - tableRequests, sampler.PeakMiB);
             }
 
-            var (loaded, loadSeconds, loadPeak) = await Measure();
+            var (loaded, loadSeconds, loadTable, loadPeak) = await Measure();
             var loadRequests = emulator.State.Counters.Total - emulator.State.Counters.Count("POST", "token")
                 - emulator.State.Counters.Count("PATCH", "groups") - emulator.State.Counters.Count("GET", "groups");
             if (loaded.Failed > 0)
@@ -79,14 +122,13 @@ internal static class Scale
                 Console.WriteLine($"   !! {loaded.Failed} failed on the initial load of {users}");
             }
 
-            var (_, rerunSeconds, rerunPeak) = await Measure();
+            var (_, rerunSeconds, rerunTable, rerunPeak) = await Measure();
             var rerunScim = emulator.State.Counters.Total - emulator.State.Counters.Count("POST", "token");
-            var rerunTable = tableCounter.Requests;
-            if (users == BaselineUsers)
+            if (users == BaselineUsers && kind == ScaleTables.Azurite)
             {
                 await BaselineAsync(emulator, scim, runner, company, snapshot);
             }
-            return (new Load(loadRequests, loaded.Created, loadSeconds, loadPeak), new Rerun(rerunSeconds, rerunTable, rerunScim, rerunPeak));
+            return (new Load(loadRequests, loaded.Created, loadSeconds, loadTable, loadPeak), new Rerun(rerunSeconds, rerunTable, rerunScim, rerunPeak));
         }
         finally
         {

@@ -84,7 +84,7 @@ public sealed class WorkItemRetryPolicy(SyncOptions options, TimeProvider time)
             .DistinctBy(f => (f.Kind, f.ObjectId))
             .Select(f => new QueuedWorkItem(
                 new WorkItem(f.Kind, f.ObjectId, WorkItemChangeTypes.Updated, null, null, now, WorkItemSources.FollowUp),
-                options.FollowUpDelaySeconds == 0 ? $"f:{f.ObjectId}:{trigger}" : $"f:{f.ObjectId}:{bucket.ToString(CultureInfo.InvariantCulture)}",
+                MessageIds.Bounded("f", f.ObjectId, options.FollowUpDelaySeconds == 0 ? trigger : bucket.ToString(CultureInfo.InvariantCulture)),
                 notBefore))
             .ToList();
     }

@@ -36,10 +36,6 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
     public const string UsersCursor = "users";
     public const string GroupsCursor = "groups";
 
-    // Room for the "#rN" suffix the processor gives a retry copy (Service Bus allows 128 characters).
-    private const int MaxMessageIdLength = GraphNotificationParser.MaxServiceBusIdLength - 8;
-    private const int TruncatedIdLength = 80;
-
     private readonly SweepCheckpoints checkpoints = new(store);
 
     public async Task<SweepResult> SweepAsync(CancellationToken cancellationToken = default)
@@ -333,18 +329,11 @@ public sealed class DeltaSweeper(StateStore store, IDirectorySource directory, W
 
     /// <summary>One id per object, round and page: an object repeated within a page collapses, a page read again
     /// after a crash queues the same ids (duplicate detection drops them), and a later page or round never collides
-    /// with an earlier one. An object id too long for the whole to fit is cut and the cut part kept in a hash.</summary>
+    /// with an earlier one. An object id too long for the whole to fit is cut and hashed (<see cref="MessageIds"/>).</summary>
     internal static string MessageId(string objectId, SweepCheckpoint checkpoint, string? page = null)
     {
         var suffix = $"{checkpoint.Round}.{page ?? checkpoint.Page.ToString("x", System.Globalization.CultureInfo.InvariantCulture)}";
-        var id = $"d:{objectId}:{suffix}";
-        if (id.Length <= MaxMessageIdLength)
-        {
-            return id;
-        }
-
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(objectId + "\n" + suffix)).AsSpan(0, 12));
-        return $"d:{objectId[..TruncatedIdLength]}~{hash}";
+        return MessageIds.Bounded("d", objectId, suffix);
     }
 
     /// <summary>The users with a target user (active or disabled), read once per run (one paged scan of the rows)

@@ -23,6 +23,10 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
     private readonly Dictionary<string, GroupEntity> groups = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> liveUserNames = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> liveExternalIds = new(StringComparer.Ordinal);
+
+    // Soft-deleted users by userName, so a create finds the one to revive without a scan of every user (a scan
+    // under the lock made a 100,000-user initial load quadratic in the emulator, not in the connector).
+    private readonly Dictionary<string, List<UserEntity>> deletedUserNames = new(StringComparer.OrdinalIgnoreCase);
     private long sequence;
 
     // ---- Users ----
@@ -41,8 +45,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
             }
 
             // Genesys revives a deleted user on re-creation, without its default role.
-            var deleted = users.Values.Where(u => u.Deleted && u.UserName.Equals(userName, StringComparison.OrdinalIgnoreCase))
-                .MaxBy(u => u.Sequence);
+            var deleted = deletedUserNames.GetValueOrDefault(userName)?.MaxBy(u => u.Sequence);
             if (deleted is null && !string.IsNullOrEmpty(options.DefaultRole) && !normalized.Data.ContainsKey(Attr.Roles))
             {
                 normalized.Data[Attr.Roles] = new JsonArray(new JsonObject { [Attr.Value] = options.DefaultRole });
@@ -53,6 +56,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
             {
                 // Stays flagged deleted through Commit so a failed revival leaves it as it was.
                 Commit(deleted, normalized);
+                ForgetDeleted(deleted);
                 deleted.Deleted = false;
                 Index(deleted);
                 return Render(deleted, urls);
@@ -144,6 +148,12 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
             CheckVersion(user.Version, ifMatch, options);
             Unindex(user);
             user.Deleted = true;
+            if (!deletedUserNames.TryGetValue(user.UserName, out var named))
+            {
+                deletedUserNames[user.UserName] = named = [];
+            }
+
+            named.Add(user);
             user.Version++;
             user.LastModified = time.GetUtcNow();
             foreach (var group in groups.Values.Where(g => g.RemoveMember(user.Id)).ToList())
@@ -348,6 +358,7 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
             groups.Clear();
             liveUserNames.Clear();
             liveExternalIds.Clear();
+            deletedUserNames.Clear();
         }
     }
 
@@ -406,6 +417,14 @@ public sealed class EmulatorStore(TimeProvider time, EmulatorSettings settings)
     {
         group.Version++;
         group.LastModified = time.GetUtcNow();
+    }
+
+    private void ForgetDeleted(UserEntity user)
+    {
+        if (deletedUserNames.TryGetValue(user.UserName, out var named) && named.Remove(user) && named.Count == 0)
+        {
+            deletedUserNames.Remove(user.UserName);
+        }
     }
 
     private void Index(UserEntity user)

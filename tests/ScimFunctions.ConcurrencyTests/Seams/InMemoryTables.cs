@@ -78,7 +78,10 @@ public sealed class InMemoryTableService : TableServiceClient
 public sealed class InMemoryTableClient : TableClient
 {
     private readonly InMemoryTableService _service;
-    private readonly SortedDictionary<(string Pk, string Rk), TableEntity> _rows = new(RowOrder.Instance);
+    // Rows by key, and their keys in PartitionKey/RowKey order: a page seeks its start instead of walking every
+    // row before it, so a full scan of 100,000 rows costs what the service's pages cost, not n² / page size.
+    private readonly Dictionary<(string Pk, string Rk), TableEntity> _rows = [];
+    private readonly SortedSet<(string Pk, string Rk)> _order = new(RowOrder.Instance);
     private readonly Lock _gate = new();
     private bool _created;
 
@@ -96,7 +99,7 @@ public sealed class InMemoryTableClient : TableClient
     {
         lock (_gate)
         {
-            return _rows.Values.Select(Copy).ToList();
+            return _order.Select(key => Copy(_rows[key])).ToList();
         }
     }
 
@@ -209,6 +212,7 @@ public sealed class InMemoryTableClient : TableClient
             else
             {
                 _rows.Remove((partitionKey, rowKey));
+                _order.Remove((partitionKey, rowKey));
                 response = new FakeResponse(204, default);
             }
         }
@@ -239,7 +243,7 @@ public sealed class InMemoryTableClient : TableClient
                 lock (table._gate)
                 {
                     table.EnsureCreated();
-                    var rows = table._rows.Where(r => after is null || string.CompareOrdinal(Token(r.Key), after) > 0).Select(r => r.Value).Where(predicate).Take(pageSize + 1).ToList();
+                    var rows = table.KeysAfter(after is null ? null : Key(after)).Select(key => table._rows[key]).Where(predicate).Take(pageSize + 1).ToList();
                     next = rows.Count > pageSize ? Token((rows[pageSize - 1].PartitionKey, rows[pageSize - 1].RowKey)) : null;
                     values = rows.Take(pageSize).Select(r => As<T>(Project(r, select))).ToList();
                 }
@@ -255,6 +259,21 @@ public sealed class InMemoryTableClient : TableClient
         }
 
         private static string Token((string Pk, string Rk) key) => key.Pk + "\u0001" + key.Rk;
+
+        private static (string Pk, string Rk) Key(string token) =>
+            token.IndexOf('\u0001', StringComparison.Ordinal) is var cut and >= 0 ? (token[..cut], token[(cut + 1)..]) : (token, "");
+    }
+
+    private IEnumerable<(string Pk, string Rk)> KeysAfter((string Pk, string Rk)? after)
+    {
+        if (after is not { } from)
+        {
+            return _order;
+        }
+
+        return _order.Count == 0 || RowOrder.Instance.Compare(from, _order.Max) >= 0
+            ? []
+            : _order.GetViewBetween(from, _order.Max).Where(key => RowOrder.Instance.Compare(key, from) > 0);
     }
 
     private void EnsureCreated()
@@ -271,6 +290,7 @@ public sealed class InMemoryTableClient : TableClient
         copy.ETag = _service.NextETag();
         copy.Timestamp = DateTimeOffset.UtcNow;
         _rows[key] = copy;
+        _order.Add(key);
         return new FakeResponse(204, copy.ETag);
     }
 

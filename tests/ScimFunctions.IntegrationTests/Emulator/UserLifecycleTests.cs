@@ -161,6 +161,27 @@ public sealed class UserLifecycleTests(EmulatorFactory factory) : EmulatorTest(f
     }
 
     [Fact]
+    public async Task CreateUser_WithReuseSetting_RevivesTheNewestDeletedUserOfThatName_WhateverItsCase()
+    {
+        var older = await CreateUserAsync("Ann@Example.com");
+        using var _ = await SendAsync(HttpMethod.Delete, $"{Base}/users/{Id(older)}");
+        var newer = await CreateUserAsync("ANN@example.com");
+        using var __ = await SendAsync(HttpMethod.Delete, $"{Base}/users/{Id(newer)}");
+        Settings(o => o.ReuseDeletedUserId = true);
+
+        var revived = await CreateUserAsync("ann@example.com");
+        using var ___ = await SendAsync(HttpMethod.Delete, $"{Base}/users/{Id(revived)}");
+        var again = await CreateUserAsync("ann@EXAMPLE.com");
+        var other = await CreateUserAsync("bob@example.com");
+
+        Assert.NotEqual(Id(older), Id(newer));
+        Assert.Equal(Id(newer), Id(revived));
+        Assert.Equal(Id(newer), Id(again));
+        Assert.NotEqual(Id(older), Id(other));
+        Assert.Equal("ann@EXAMPLE.com", again["userName"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task DeleteUser_WithStatusSetting200_Answers200()
     {
         Settings(o => o.DeletedStatus = 200);

@@ -128,6 +128,27 @@ public sealed class WorkItemRetryPolicyTests
         Assert.NotEqual(one.MessageId, other.MessageId);
     }
 
+    [Theory]
+    [InlineData(30)]
+    [InlineData(0)]
+    public void FollowUps_ForAnIdNear128Characters_HaveMessageIdsWithinTheServiceBusLimit_AndStayDistinct(int window)
+    {
+        // A safe object id may be 128 characters (Service Bus's SessionId limit); "f:{id}:{window}" then is not,
+        // and the SDK refuses a MessageId over 128 characters, so the whole batch of follow-ups would fail.
+        var policy = Policy(o => o.FollowUpDelaySeconds = window);
+        var a = "g-" + new string('a', 118) + "1";
+        var b = "g-" + new string('a', 118) + "2";
+
+        var items = policy.FollowUps([new(WorkItemKind.Group, a, "member provisioned"), new(WorkItemKind.Group, b, "member provisioned")], "n:u-1:1");
+        _time.Advance(TimeSpan.FromSeconds(Math.Max(window, 1)));
+        var later = policy.FollowUps([new(WorkItemKind.Group, a, "member provisioned")], "n:u-2:1");
+
+        // Room is left for the retry suffix "#rN" the processor appends.
+        Assert.All(items.Concat(later), i => Assert.True(i.MessageId.Length <= GraphNotificationParser.MaxServiceBusIdLength - 8, $"MessageId of {i.MessageId.Length} characters"));
+        Assert.Equal(3, items.Concat(later).Select(i => i.MessageId).Distinct().Count());
+        Assert.Equal([a, b, a], items.Concat(later).Select(i => i.Item.ObjectId));
+    }
+
     [Fact]
     public void FollowUps_None_QueueNothing()
     {
