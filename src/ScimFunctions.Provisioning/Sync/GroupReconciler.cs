@@ -7,8 +7,8 @@ using ScimFunctions.Provisioning.Sync.History;
 
 namespace ScimFunctions.Provisioning.Sync;
 
-/// <summary>The ReconcileGroups timer's job: user drift (reported, or put back), entitlement holders, then every known
-/// group's members against the target.</summary>
+/// <summary>The ReconcileGroups timer's job: user drift (reported, or put back), entitlement holders, then the known
+/// groups' members against the target, as many groups as the run's time budget allows (<see cref="GroupPass"/>).</summary>
 public sealed class GroupReconciler(
     StateStore store,
     IScimClient scim,
@@ -27,6 +27,9 @@ public sealed class GroupReconciler(
     {
         var summary = new SummaryBuilder(scim.Counts);
         var run = new RunContext(dryRun);
+
+        // One budget for the run: the drift scan spends it first, the group pass what is left.
+        var deadline = time.GetUtcNow().AddSeconds(options.TimerBudgetSeconds);
         var known = new List<GroupMapping>();
         await foreach (var group in store.ListGroupsAsync(cancellationToken))
         {
@@ -71,7 +74,8 @@ public sealed class GroupReconciler(
         // Loaded after the long drift scan, not before it; still, users leave while the groups converge, so the
         // convergers confirm every member they would add with a point read (GroupConverger).
         var index = await UserIndex.LoadAsync(store, cancellationToken);
-        await Parallel.ForEachAsync(known, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken }, async (group, ct) =>
+        var pass = await new GroupPass(store, logger).StartAsync(known, cancellationToken);
+        await pass.RunAsync(async (group, ct) =>
         {
             try
             {
@@ -93,7 +97,7 @@ public sealed class GroupReconciler(
                 // The group's row kept changing under its own work items: they converge it; the others go on.
                 summary.Fail(ObjectKind.Group, group.ObjectId, $"{FailureReasons.StateConflicts}: {ex.Message}");
             }
-        });
+        }, options.Parallelism, () => time.GetUtcNow() >= deadline, dryRun, cancellationToken);
 
         return summary.Build(scim.Counts);
     }

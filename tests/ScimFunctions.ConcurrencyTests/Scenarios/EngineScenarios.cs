@@ -459,6 +459,80 @@ public sealed class EngineScenarios(TargetFixture target)
         return (world, problems);
     }
 
+    /// <summary>Two ReconcileGroups runs at once (the timer and an operator's <c>scimfn reconcile</c>), each
+    /// stopping its group pass when the clock passes the budget at a seed-chosen moment, while Entra changes a
+    /// group: the stored position may be either run's, and whichever it is, the runs that follow finish the cycle
+    /// and every group ends with the right members (no group is skipped for good).</summary>
+    [Fact]
+    public async Task ConcurrentReconcilesSplitTheGroupPass()
+    {
+        var split = 0;
+        await Explorer.ExploreAsync(nameof(ConcurrentReconcilesSplitTheGroupPass), 150, async seed =>
+        {
+            var (world, problems, stopped) = await SplitGroupPassScheduleAsync(seed);
+            split += stopped ? 1 : 0;
+            return (world, problems);
+        });
+
+        // The scenario is about passes cut short: make sure the schedules cut some.
+        Assert.True(split > 0, "no schedule stopped a group pass before its last group");
+    }
+
+    private async Task<(World, IReadOnlyList<string>, bool Stopped)> SplitGroupPassScheduleAsync(int seed)
+    {
+        var world = new World(target.Emulator, target.Scim, seed, o => o.TimerBudgetSeconds = 60);
+        var a = world.NewInstance("a");
+        foreach (var id in new[] { "u1", "u2", "u3" })
+        {
+            world.Directory.PutUser(World.User(id));
+        }
+
+        var groups = new Dictionary<string, string>();
+        foreach (var name in new[] { "g1", "g2", "g3", "g4", "g5" })
+        {
+            groups[name] = world.SeedTargetGroup("Team " + name);
+            world.Directory.PutGroup(new DirectoryGroup(name, "Team " + name, ["u1", "u2", "u3"]));
+        }
+
+        await SettleAsync(world, a);
+
+        // Every target group loses u2 behind the connector: the pass puts it back wherever it reaches.
+        var rows = world.Tables.Rows(world.NewStore().UsersTable).ToDictionary(r => r.PartitionKey);
+        foreach (var targetGroup in groups.Values)
+        {
+            world.Emulator.State.Store.PatchGroup(targetGroup, [new GenesysScimEmulator.Scim.PatchOperation("remove", $"members[value eq \"{rows["u2"].GetString("ScimId")}\"]", null)], null, world.Urls);
+        }
+
+        await world.RunAsync(
+            world.Timer("reconcile timer", async () => await world.NewInstance("reconcile timer").Engine.ReconcileGroupsAsync()),
+            world.Timer("reconcile cli", async () => await world.NewInstance("reconcile cli").Engine.ReconcileGroupsAsync()),
+            world.Script("clock and entra", async () =>
+            {
+                await world.YieldAsync("the budget runs out");
+                world.Time.Advance(TimeSpan.FromSeconds(61));
+                await world.YieldAsync("u3 leaves g4");
+                world.Directory.PutGroup(new DirectoryGroup("g4", "Team g4", ["u1", "u2"]));
+                await world.NotifyAsync(WorkItemKind.Group, "g4");
+            }),
+            world.SessionWorker(a));
+
+        // The runs that follow go on from the stored position; a cycle of five groups needs at most five.
+        var position = world.NewStore().CursorsTable;
+        var stopped = world.Tables.Rows(position).Any(r => r.RowKey == "group-pass");
+        for (var run = 0; run < 5 && world.Tables.Rows(position).Any(r => r.RowKey == "group-pass"); run++)
+        {
+            await world.RunAsync(world.Timer("reconcile", async () => await world.NewInstance("reconcile").Engine.ReconcileGroupsAsync()), world.SessionWorker(a));
+        }
+
+        var problems = (await Invariants.CheckAsync(world, groups)).ToList();
+        if (world.Tables.Rows(position).Any(r => r.RowKey == "group-pass"))
+        {
+            problems.Add("the group pass's position is still stored after five more runs");
+        }
+
+        return (world, problems, stopped);
+    }
+
     // ---------------- helpers ----------------
 
     /// <summary>Brings the world to a settled starting point: one sweep and its items, one instance, no interleaving choices that matter.</summary>

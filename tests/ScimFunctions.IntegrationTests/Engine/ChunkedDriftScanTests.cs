@@ -79,4 +79,73 @@ public sealed class ChunkedDriftScanTests(AzuriteFixture azurite) : IAsyncLifeti
         Assert.DoesNotContain(first.Operations, o => o.Action == PlanAction.Drift);
         Assert.DoesNotContain(second.Operations, o => o.Action == PlanAction.Drift);
     }
+
+    [Fact]
+    public async Task GroupPass_GoesOnFromWhereTheLastRunStopped_EachGroupOncePerCycle_InsideTheBudget()
+    {
+        // Parallelism 1 (set below) makes the schedule exact: each group read "takes" 10 s, the budget is 60 s.
+        await h.DisposeAsync();
+        h = await EngineHarness.StartAsync(azurite, sync: o => { o.TimerBudgetSeconds = 60; o.Parallelism = 1; }, tamperable: true);
+        for (var i = 0; i < 4; i++)
+        {
+            h.AddUser($"u-{i:000}", $"user{i:000}@contoso.com", $"User {i:000}", "Sales", "Agent");
+        }
+
+        var groups = Enumerable.Range(0, 12).Select(g => $"g-{g:00}").ToList();
+        var targetIds = new Dictionary<string, string>();
+        foreach (var g in groups)
+        {
+            targetIds[g] = h.SeedTargetGroup("Team " + g);
+            h.Graph.AddGroup(g, "Team " + g, "u-000", "u-001", "u-002", "u-003");
+        }
+
+        await h.Engine.SyncAsync(dryRun: false);
+
+        // Every target group loses a member behind the connector: each group the pass reaches puts one back.
+        foreach (var g in groups)
+        {
+            h.Emulator.State.Store.PatchGroup(targetIds[g], [new GenesysScimEmulator.Scim.PatchOperation("remove", "members[value eq \"" + (await h.MappingAsync("u-002")).ScimId + "\"]", null)], null, new GenesysScimEmulator.State.ResourceUrls(h.Emulator.ScimBaseUrl));
+        }
+
+        var byTargetId = targetIds.ToDictionary(p => p.Value, p => p.Key);
+        var read = new List<string>();
+        h.Tampering!.BeforeGroupRead = id =>
+        {
+            read.Add(byTargetId[id]);
+            h.Time.Advance(TimeSpan.FromSeconds(10));
+        };
+        var runs = new List<(SyncSummary Summary, List<string> Read, TimeSpan Took)>();
+        for (var run = 0; run < 3; run++)
+        {
+            read.Clear();
+            var start = h.Time.GetUtcNow();
+            var summary = await h.Engine.ReconcileGroupsAsync();
+            runs.Add((summary, [.. read.Distinct()], h.Time.GetUtcNow() - start));
+        }
+
+        // Six groups fit a run (started at 0, 10, ... 50 s); the second run starts where the first stopped; the
+        // third starts a new cycle from the first group and finds nothing left to put back.
+        Assert.Equal(groups[..6], runs[0].Read);
+        Assert.Equal(groups[6..], runs[1].Read);
+        Assert.Equal(groups[..6], runs[2].Read);
+        Assert.Equal([6, 6, 0], runs.Select(r => r.Summary.MembersAdded));
+        Assert.All(runs, r => Assert.True(r.Took <= TimeSpan.FromSeconds(60 + 10), $"a run took {r.Took} of the fake clock"));
+        Assert.All(groups, g => Assert.Equal(4, h.TargetGroupMembers(targetIds[g]).Count));
+    }
+
+    [Fact]
+    public async Task GroupPass_ThatFitsOneRun_WritesNoPosition()
+    {
+        h.AddUser("u-000", "user000@contoso.com", "User 000", "Sales", "Agent");
+        var target = h.SeedTargetGroup("Team");
+        h.Graph.AddGroup("g-00", "Team", "u-000");
+        await h.Engine.SyncAsync(dryRun: false);
+        h.ResetCounters();
+
+        var summary = await h.Engine.ReconcileGroupsAsync();
+
+        Assert.Equal(0, summary.Failed);
+        Assert.Single(h.TargetGroupMembers(target));
+        Assert.Equal(0, h.TableWrites.Writes);
+    }
 }

@@ -63,8 +63,14 @@ public sealed class TamperingScimClient(IScimClient inner) : IScimClient
 
     public Task<ScimResult<bool>> DeleteUserAsync(string id, string? version, CancellationToken cancellationToken = default) => inner.DeleteUserAsync(id, version, cancellationToken);
 
-    public async Task<ScimResult<ScimResource>> GetGroupAsync(string id, string? ifNoneMatch = null, CancellationToken cancellationToken = default) =>
-        Tamper("get group", await inner.GetGroupAsync(id, ifNoneMatch, cancellationToken));
+    /// <summary>Runs before each group read (target group id): a test's fake clock, "each group takes 10 s".</summary>
+    public Action<string>? BeforeGroupRead { get; set; }
+
+    public async Task<ScimResult<ScimResource>> GetGroupAsync(string id, string? ifNoneMatch = null, CancellationToken cancellationToken = default)
+    {
+        BeforeGroupRead?.Invoke(id);
+        return Tamper("get group", await inner.GetGroupAsync(id, ifNoneMatch, cancellationToken));
+    }
 
     public async Task<ScimResult<ScimResource>> FindGroupByDisplayNameAsync(string displayName, CancellationToken cancellationToken = default) =>
         Tamper("find group", await inner.FindGroupByDisplayNameAsync(displayName, cancellationToken));
