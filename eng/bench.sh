@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures (request counts are exact; times depend on the machine). Not part of CI.
-#   eng/bench.sh [users]        default 2000: every section
+#   eng/bench.sh [users]        default 2000: every section (about 20 minutes; the scale section's sizes as below plus
+#                               1,500 and 6,000 users on Azurite)
 #   eng/bench.sh worker-start   only the worker start-up figures
 #   eng/bench.sh scale [--tables azurite|memory] [sizes]
 #                               only the scale figures; without sizes 1,000 and 10,000 users on Azurite, then 1,000,

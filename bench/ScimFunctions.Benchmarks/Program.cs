@@ -54,7 +54,7 @@ Console.WriteLine();
 
 WebhookIntake();
 await ProvisioningCost(users, connection);
-await Scale.RunAsync(connection, [(1_500, ScaleTables.Azurite), (6_000, ScaleTables.Azurite)]);
+await Scale.RunAsync(connection, [(1_500, ScaleTables.Azurite), (6_000, ScaleTables.Azurite), .. Scale.DefaultRuns]);
 await Latency.RunAsync(connection, 1_000);
 await Latency.BurstAsync(connection, 1_000);
 await Latency.CostPerItemAsync(connection, 1_000);
