@@ -15,7 +15,7 @@ namespace ScimFunctions.Provisioning.Sync;
 public sealed class GroupPass(StateStore store, ILogger logger)
 {
     public const string CursorName = "group-pass";
-    private const string Partition = "checkpoint";
+    internal const string Partition = "checkpoint";
 
     /// <summary>The groups in the order this run takes them: from the stored position (the first group at or after
     /// it, since the one named may be gone), then round to the start.</summary>
@@ -38,14 +38,10 @@ public sealed class GroupPass(StateStore store, ILogger logger)
 /// <summary>One run's share of the pass (<see cref="GroupPass.StartAsync"/>).</summary>
 public sealed class GroupPassRun(TableClient table, IReadOnlyList<GroupMapping> ordered, ETag? stored, ILogger logger)
 {
-    private const string Partition = "checkpoint";
-
-    /// <summary>Every known group, in this run's order.</summary>
-    public IReadOnlyList<GroupMapping> Groups => ordered;
-
     /// <summary>Converges the groups in order, <paramref name="parallelism"/> at a time, starting no new one once
-    /// <paramref name="pastDeadline"/> says the run's budget is used (but at least one per run, so the pass always moves); then stores where
-    /// the next run starts, or removes the position when every group was started. A dry run never moves it.</summary>
+    /// <paramref name="pastDeadline"/> says the run's budget is used (but at least one per run, so the pass always
+    /// moves); then stores where the next run starts, or removes the position when every group was started. A dry
+    /// run never moves it. Returns how many groups were started.</summary>
     public async Task<int> RunAsync(Func<GroupMapping, CancellationToken, Task> converge, int parallelism, Func<bool> pastDeadline, bool dryRun, CancellationToken cancellationToken = default)
     {
         var next = -1;
@@ -92,13 +88,13 @@ public sealed class GroupPassRun(TableClient table, IReadOnlyList<GroupMapping> 
             {
                 if (stored is { } etag)
                 {
-                    await table.DeleteEntityAsync(Partition, GroupPass.CursorName, etag, cancellationToken);
+                    await table.DeleteEntityAsync(GroupPass.Partition, GroupPass.CursorName, etag, cancellationToken);
                 }
 
                 return;
             }
 
-            var entity = new TableEntity(Partition, GroupPass.CursorName) { ["ObjectId"] = nextObjectId };
+            var entity = new TableEntity(GroupPass.Partition, GroupPass.CursorName) { ["ObjectId"] = nextObjectId };
             _ = stored is { } current
                 ? await table.UpdateEntityAsync(entity, current, TableUpdateMode.Replace, cancellationToken)
                 : await table.AddEntityAsync(entity, cancellationToken);
