@@ -101,8 +101,9 @@ public sealed class GroupPassRun(TableClient table, IReadOnlyList<GroupMapping> 
         }
         catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
         {
-            // Another run (the CLI's reconcile beside the timer) moved the position first; both started from the
-            // same place, so whichever position stays, no group is skipped.
+            // Another run moved the position first (the timer's singleton lock keeps runs apart, but a second
+            // deployment on the same tables does not). A conflict means both read the same position, so both
+            // started from the same place: whichever position stays, no group is skipped.
             GroupPassLog.PositionTaken(logger);
         }
     }

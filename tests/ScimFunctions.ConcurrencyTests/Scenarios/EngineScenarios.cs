@@ -459,7 +459,8 @@ public sealed class EngineScenarios(TargetFixture target)
         return (world, problems);
     }
 
-    /// <summary>Two ReconcileGroups runs at once (the timer and an operator's <c>scimfn reconcile</c>), each
+    /// <summary>Two ReconcileGroups runs at once (the timer's singleton lock normally keeps them apart; two
+    /// deployments on the same tables, or a run started by hand, do not), each
     /// stopping its group pass when the clock passes the budget at a seed-chosen moment, while Entra changes a
     /// group: the stored position may be either run's, and whichever it is, the runs that follow finish the cycle
     /// and every group ends with the right members (no group is skipped for good).</summary>
