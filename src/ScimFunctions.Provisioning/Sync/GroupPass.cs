@@ -41,8 +41,8 @@ public sealed class GroupPassRun(TableClient table, IReadOnlyList<GroupMapping> 
     /// <summary>Converges the groups in order, <paramref name="parallelism"/> at a time, starting no new one once
     /// <paramref name="pastDeadline"/> says the run's budget is used (but at least one per run, so the pass always
     /// moves); then stores where the next run starts, or removes the position when every group was started. A dry
-    /// run never moves it. Returns how many groups were started.</summary>
-    public async Task<int> RunAsync(Func<GroupMapping, CancellationToken, Task> converge, int parallelism, Func<bool> pastDeadline, bool dryRun, CancellationToken cancellationToken = default)
+    /// run never moves it.</summary>
+    public async Task RunAsync(Func<GroupMapping, CancellationToken, Task> converge, int parallelism, Func<bool> pastDeadline, bool dryRun, CancellationToken cancellationToken = default)
     {
         var next = -1;
         var stoppedAt = ordered.Count;
@@ -76,8 +76,6 @@ public sealed class GroupPassRun(TableClient table, IReadOnlyList<GroupMapping> 
         {
             GroupPassLog.PassContinues(logger, stoppedAt, ordered.Count);
         }
-
-        return stoppedAt;
     }
 
     private async Task StoreAsync(string? nextObjectId, CancellationToken cancellationToken)

@@ -538,22 +538,8 @@ public sealed class GenesysProfileTests(ITestOutputHelper output) : IAsyncLifeti
 
     private ScimClient NewClient(RunningEmulator emulator, Action<ScimOptions>? configure = null, TimeProvider? time = null)
     {
-        var options = new ScimOptions
-        {
-            Profile = "genesys",
-            BaseUrl = emulator.ScimBaseUrl,
-            ClientId = emulator.ClientId,
-            ClientSecret = emulator.ClientSecret,
-            RequestsPerMinute = 6000,
-            RequestBurst = 100,
-            AttemptTimeout = TimeSpan.FromSeconds(2),
-            CallTimeBudget = TimeSpan.FromSeconds(10),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-            MaxRetries = 3,
-        };
-        configure?.Invoke(options);
-        var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Trace));
-        return ScimClient.Create(options, time ?? TimeProvider.System, loggerFactory);
+        var target = new ScimOptions { Profile = "genesys", BaseUrl = emulator.ScimBaseUrl, ClientId = emulator.ClientId, ClientSecret = emulator.ClientSecret };
+        return QuickScimClient.Create(target, logs, configure, time);
     }
 
     private static JsonObject User(string userName, string externalId, bool active = true) => new()

@@ -62,21 +62,7 @@ public sealed partial class RfcScimServer : IAsyncDisposable
     /// <summary>A <c>scim</c>-profile client for this server, quick to give up (tests count its requests), logging into <paramref name="logs"/>.</summary>
     public ScimClient NewClient(FakeLogCollector logs, Action<ScimOptions>? configure = null)
     {
-        var options = new ScimOptions
-        {
-            Profile = "scim",
-            BaseUrl = BaseUrl.ToString(),
-            BearerToken = Token,
-            RequestsPerMinute = 6000,
-            RequestBurst = 100,
-            AttemptTimeout = TimeSpan.FromSeconds(2),
-            CallTimeBudget = TimeSpan.FromSeconds(10),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-            MaxRetries = 3,
-        };
-        configure?.Invoke(options);
-        var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Trace));
-        return ScimClient.Create(options, TimeProvider.System, loggerFactory);
+        return QuickScimClient.Create(new ScimOptions { Profile = "scim", BaseUrl = BaseUrl.ToString(), BearerToken = Token }, logs, configure);
     }
 
     /// <summary>Runs before a GET /Users list page is served, with its startIndex (to change the set mid-scan).</summary>
